@@ -1,0 +1,1 @@
+"""Alert messages about incidents, and their delivery through SNS."""

@@ -1,0 +1,75 @@
+"""Refresh planner: a pure function from dirty folders to `RefreshCache` calls.
+
+A call carries one `Recursive` flag for its whole `FolderList` of 1 to 50 entries
+(Storage Gateway API reference, RefreshCache). Refreshing a folder makes the gateway LIST it
+and HEAD every object in it, so the planner keeps folders exact and non-recursive, and replaces
+a group of folders by one recursive ancestor only when they do not fit otherwise. It collapses
+the deepest ancestor first, because a deep ancestor covers the fewest extra objects.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .paths import ROOT, ancestors, depth, folder_list_entry
+
+MAX_FOLDERS_PER_CALL = 50
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    """One `RefreshCache` call: its folder list and recursion flag."""
+
+    folders: tuple[str, ...]
+    recursive: bool
+
+    def covers(self, folder: str) -> bool:
+        if folder in self.folders:
+            return True
+        return self.recursive and any(ancestor in self.folders for ancestor in ancestors(folder))
+
+
+def plan_refresh(
+    folders: Iterable[str],
+    *,
+    max_entries: int = MAX_FOLDERS_PER_CALL,
+    max_calls: int = 2,
+) -> list[RefreshPlan]:
+    """Cover every folder with at most `max_calls` calls of at most `max_entries` folders each.
+
+    Exact folders go in non-recursive calls and collapsed ancestors in recursive ones.
+    """
+    exact = {folder_list_entry(folder) for folder in folders}
+    recursive: set[str] = set()
+    while not _fits(exact, recursive, max_entries, max_calls):
+        counts: Counter[str] = Counter()
+        for folder in exact | recursive:
+            counts.update(ancestors(folder))
+        candidates = [ancestor for ancestor, count in counts.items() if count >= 2 or ancestor in exact]
+        if not candidates:
+            break  # cannot happen while two entries remain: the root is an ancestor of both
+        deepest = max(depth(ancestor) for ancestor in candidates)
+        # Ancestors at one depth cover disjoint subtrees, so they collapse independently.
+        for ancestor in sorted(
+            (candidate for candidate in candidates if depth(candidate) == deepest),
+            key=lambda candidate: (-counts[candidate], candidate),
+        ):
+            exact = {folder for folder in exact if not _within(folder, ancestor)}
+            recursive = {folder for folder in recursive if not _within(folder, ancestor)} | {ancestor}
+            if _fits(exact, recursive, max_entries, max_calls):
+                break
+    return _chunk(sorted(exact), max_entries, recursive=False) + _chunk(sorted(recursive), max_entries, recursive=True)
+
+
+def _fits(exact: set[str], recursive: set[str], max_entries: int, max_calls: int) -> bool:
+    return -(-len(exact) // max_entries) - (-len(recursive) // max_entries) <= max_calls
+
+
+def _within(folder: str, ancestor: str) -> bool:
+    return folder == ancestor or ancestor == ROOT or folder.startswith(ancestor + "/")
+
+
+def _chunk(folders: list[str], size: int, *, recursive: bool) -> list[RefreshPlan]:
+    return [RefreshPlan(tuple(folders[start : start + size]), recursive) for start in range(0, len(folders), size)]

@@ -1,0 +1,279 @@
+"""The drift pipeline: record edits, verify folders, plan and request refreshes, confirm fixes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .classify import Origin, candidate_keys, classify
+from .clock import Clock
+from .compare import compare
+from .events import LISTING_CHANGES, RefreshCompleteEvent, S3ObjectEvent, sequencer_is_newer
+from .incidents import Incidents
+from .observability import logger, metrics
+from .paths import folder_list_entry, parent_folder, unrepresentable_reason
+from .planner import plan_refresh
+from .scheduler import Failed, NoSlot, RefreshScheduler, Requested, Slot, Throttled
+from .shares import Share, ShareRegistry
+from .state import FolderRecord, StateStore, Status
+from .verify import Verifier
+
+
+@dataclass
+class EventOutcome:
+    """What one S3 event led to."""
+
+    action: str  # "ignored", "stale", "gateway_write", "recorded", "no_share"
+    shares: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+
+
+class DriftService:
+    def __init__(
+        self,
+        *,
+        registry: ShareRegistry,
+        store: StateStore,
+        scheduler: RefreshScheduler,
+        verifier: Verifier,
+        incidents: Incidents,
+        s3_client,
+        clock: Clock,
+        max_attempts: int,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.scheduler = scheduler
+        self.verifier = verifier
+        self.incidents = incidents
+        self.s3 = s3_client
+        self.clock = clock
+        self.max_attempts = max_attempts
+
+    # S3 object events -----------------------------------------------------------------------
+
+    def record_event(self, event: S3ObjectEvent) -> EventOutcome:
+        """Classify one S3 event and mark the folders it touches on every share that shows the key."""
+        detail = event.detail
+        if event.detail_type not in LISTING_CHANGES:
+            return EventOutcome("ignored")
+        if not self.registry.for_key(detail.bucket.name, detail.object.key) and not any(
+            self.registry.for_key(detail.bucket.name, key) for key in candidate_keys(detail.object.key)[1:]
+        ):
+            logger.info("object is under no configured share", bucket=detail.bucket.name)
+            return EventOutcome("no_share")
+        if not self.store.advance_sequencer(detail.bucket.name, detail.object.key, detail.object.sequencer, sequencer_is_newer):
+            logger.info("older or repeated event for this key skipped", bucket=detail.bucket.name,
+                        sequencer=detail.object.sequencer)
+            return EventOutcome("stale")
+
+        origin, keys = classify(self.s3, event)
+        targets = [(share, key) for key in keys for share in self.registry.for_key(detail.bucket.name, key)]
+        if len(keys) > 1:
+            logger.warning("object key may be URL-encoded, checking both forms", bucket=detail.bucket.name,
+                           candidates=len(keys))
+        # The gateway's metadata does not say which share wrote the object: when the key is
+        # visible through several shares, the others are stale, so all of them are verified.
+        if origin is Origin.GATEWAY and len(targets) == 1:
+            return EventOutcome("gateway_write", shares=[targets[0][0].arn])
+
+        if origin is not Origin.GATEWAY:
+            metrics.add_metric(name="DirectEditsDetected", unit=MetricUnit.Count, value=1)
+        outcome = EventOutcome("recorded")
+        for share, key in targets:
+            relative = share.relative_key(key)
+            folder = parent_folder(relative)
+            self.store.mark_dirty(
+                share.arn, folder, relative_key=relative, deleted=event.is_delete,
+                unverified=not self.verifier.can_verify(share),
+            )
+            outcome.shares.append(share.arn)
+            outcome.folders.append(folder)
+        logger.info("edit recorded", origin=str(origin), detail_type=event.detail_type,
+                    share_count=len(set(outcome.shares)), folder_count=len(set(outcome.folders)))
+        return outcome
+
+    # Verification -------------------------------------------------------------------------------
+
+    def verify_dirty(self, share: Share) -> None:
+        """Verify every dirty folder of a share: clean ones are forgotten, drifted ones wait for a refresh."""
+        records = self.store.folders(share.arn, Status.DIRTY)
+        if not records:
+            return
+        started = self.clock.now()
+        counts: Counter[str] = Counter()
+        samples: list[str] = []
+        unverified = False
+        for record in records:
+            if record.unverified or not self.verifier.can_verify(share):
+                unverified = True
+                counts["unverified_edit"] += record.edit_count
+                samples.extend(sorted(record.created_keys | record.deleted_keys))
+                self._unverified_pending(share, record)
+                continue
+            direct_writes = {key: record.first_seen for key in record.created_keys}
+            result = self.verifier.verify_folder(share, record.folder, now=started, direct_writes=direct_writes)
+            if not result.verified:
+                logger.warning("share listing failed, folder left unverified", share_arn=share.arn, error=result.error)
+                metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
+                unverified = True
+                counts["unverified_edit"] += record.edit_count
+                self._unverified_pending(share, record)
+                continue
+            for difference in result.differences:
+                counts[difference.kind.value] += 1
+                samples.append(difference.path)
+            if result.drift:
+                metrics.add_metric(name="DriftConfirmed", unit=MetricUnit.Count, value=len(result.drift))
+                next_status = Status.PENDING if record.attempts < self.max_attempts else Status.FAILED
+                self.store.update_folder(share.arn, record.folder, status=next_status, late_edits=0)
+                if next_status == Status.FAILED:
+                    self.incidents.record_failure(
+                        share, f"{folder_list_entry(record.folder)} still differs after {record.attempts} refreshes",
+                        record.first_seen)
+            elif result.unrepresentable:
+                reasons = sorted({difference.reason or "" for difference in result.unrepresentable})
+                self.store.update_folder(share.arn, record.folder, status=Status.FAILED,
+                                         last_error="unrepresentable keys: " + "; ".join(reasons))
+            elif not self.store.delete_folder(share.arn, record.folder, unless_edited_after=started):
+                logger.info("folder edited during verification, verifying again later", share_arn=share.arn)
+                self.store.update_folder(share.arn, record.folder, status=Status.DIRTY)
+        drift_counts = {kind: count for kind, count in counts.items() if kind != "pending_upload"}
+        if drift_counts:
+            first_edit = min(record.first_seen for record in records)
+            self.incidents.record_drift(share, drift_counts, [path for path in samples if unrepresentable_reason(path) is None] or samples,
+                                        first_edit, unverified=unverified)
+
+    def _unverified_pending(self, share: Share, record: FolderRecord) -> None:
+        """Without a listing, a direct edit is refreshed on the strength of its event alone."""
+        status = Status.PENDING if record.attempts < self.max_attempts else Status.FAILED
+        self.store.update_folder(share.arn, record.folder, status=status, unverified=True, late_edits=0)
+
+    # Refreshes -----------------------------------------------------------------------------------
+
+    def drain(self, gateway_arns: Iterable[str] | None = None) -> None:
+        """Request the next refresh on each gateway that has a free slot and pending folders."""
+        groups = self.registry.by_gateway()
+        for gateway_arn in gateway_arns or list(groups):
+            shares = groups.get(gateway_arn, [])
+            self._requeue(self.scheduler.expire(gateway_arn))
+            pending = {share.arn: self.store.folders(share.arn, Status.PENDING) for share in shares}
+            ready = sorted(
+                (share for share in shares if pending[share.arn]),
+                key=lambda share: min(record.first_seen for record in pending[share.arn]),
+            )
+            if ready:
+                self._request(gateway_arn, ready[0], pending[ready[0].arn])
+
+    def _request(self, gateway_arn: str, share: Share, records: list[FolderRecord]) -> None:
+        plan = plan_refresh(record.folder for record in records)[0]
+        outcome, expired = self.scheduler.request(gateway_arn, share.arn, plan)
+        self._requeue(expired)
+        covered = [record for record in records if plan.covers(folder_list_entry(record.folder))]
+        match outcome:
+            case Requested(slot=slot):
+                for record in covered:
+                    self.store.update_folder(share.arn, record.folder, status=Status.REFRESHING,
+                                             reservation=slot.token, refresh_requested_at=slot.started)
+                metrics.add_metric(name="RefreshRequested", unit=MetricUnit.Count, value=1)
+                logger.info("refresh requested", share_arn=share.arn, gateway_arn=gateway_arn,
+                            notification_id=slot.notification_id, folder_count=len(plan.folders),
+                            recursive=plan.recursive, pending_left=len(records) - len(covered))
+                self.incidents.record_refresh(share, slot.notification_id or slot.token)
+            case NoSlot(reason=reason):
+                metrics.add_metric(name="RefreshDeferred", unit=MetricUnit.Count, value=1)
+                logger.info("refresh deferred", share_arn=share.arn, reason=reason, folder_count=len(records))
+            case Throttled(message=message):
+                metrics.add_metric(name="RefreshDeferred", unit=MetricUnit.Count, value=1)
+                logger.info("refresh rejected as too many, deferred", share_arn=share.arn, error=message,
+                            folder_count=len(records))
+            case Failed(message=message, code=code):
+                metrics.add_metric(name="RefreshFailed", unit=MetricUnit.Count, value=1)
+                logger.error("refresh rejected", share_arn=share.arn, error=message, error_code=code,
+                             folder_count=len(covered))
+                for record in covered:
+                    attempts = record.attempts + 1
+                    status = Status.PENDING if attempts < self.max_attempts else Status.FAILED
+                    self.store.update_folder(share.arn, record.folder, attempts=attempts, status=status,
+                                             last_error=message)
+                self.incidents.record_failure(share, message, min(record.first_seen for record in records))
+
+    def _requeue(self, slots: list[Slot]) -> None:
+        """Put the folders of expired slots back in the queue, counting the attempt."""
+        for slot in slots:
+            metrics.add_metric(name="RefreshSlotExpired", unit=MetricUnit.Count, value=1)
+            for record in self.store.folders(slot.share_arn, Status.REFRESHING):
+                if record.reservation != slot.token:
+                    continue
+                attempts = record.attempts + 1
+                status = Status.PENDING if attempts < self.max_attempts else Status.FAILED
+                self.store.update_folder(slot.share_arn, record.folder, status=status, attempts=attempts,
+                                         last_error="refresh completion did not arrive in time")
+
+    def refresh_completed(self, event: RefreshCompleteEvent) -> None:
+        """Free the slot, re-verify the refreshed folders, resolve or retry, then drain the gateway."""
+        share = self.registry.get(event.share_arn or "")
+        if share is None:
+            logger.info("refresh completion for a share sgw-drift does not watch", resources=event.resources)
+            return
+        gateway_arn = event.gateway_arn or share.gateway_arn
+        slot = self.scheduler.complete(gateway_arn, share.arn, event.detail.notification_id)
+        refreshed = self.store.folders(share.arn, Status.REFRESHING)
+        if slot is not None:
+            refreshed = [record for record in refreshed if record.reservation == slot.token]
+        else:
+            logger.info("refresh completion not requested by sgw-drift, checking its folders",
+                        share_arn=share.arn, notification_id=event.detail.notification_id)
+            listed = set(event.detail.folder_list)
+            refreshed = [record for record in refreshed if folder_list_entry(record.folder) in listed]
+
+        for record in refreshed:
+            if record.unverified and record.late_edits == 0:
+                self.store.delete_folder(share.arn, record.folder, unless_edited_after=self.clock.now())
+            else:
+                self.store.update_folder(share.arn, record.folder, status=Status.DIRTY, attempts=record.attempts + 1)
+        self.verify_dirty(share)
+        self.incidents.resolve(share)
+        self.drain([gateway_arn])
+
+    # Scheduled work --------------------------------------------------------------------------------
+
+    def process(self, share_arns: Iterable[str]) -> None:
+        """Verify the dirty folders of the given shares, then drain their gateways."""
+        shares = [share for arn in dict.fromkeys(share_arns) if (share := self.registry.get(arn))]
+        for share in shares:
+            self.verify_dirty(share)
+            self.incidents.resolve(share)
+        self.drain(dict.fromkeys(share.gateway_arn for share in shares))
+
+    def tick(self) -> None:
+        """Drain tick: verify what is dirty, expire slots and request deferred refreshes."""
+        self.process(share.arn for share in self.registry.shares)
+
+    def sweep(self) -> None:
+        """Full comparison of each verifiable share with its bucket; stale folders become dirty."""
+        for share in self.registry.shares:
+            if not self.verifier.can_verify(share):
+                metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
+                continue
+            for record in self.store.folders(share.arn, Status.FAILED):
+                self.store.update_folder(share.arn, record.folder, status=Status.DIRTY, attempts=0)
+            now = self.clock.now()
+            settle = share.settle_seconds if share.settle_seconds is not None else self.verifier.settle_seconds
+            folders = set()
+            for difference in compare(
+                self.verifier.bucket_lister.list_tree(share),
+                self.verifier.share_lister.list_tree(share.arn),
+                now=now,
+                settle_seconds=settle,
+            ):
+                if difference.kind.is_drift:
+                    folders.add(parent_folder(difference.path))
+            for folder in sorted(folders):
+                self.store.mark_dirty(share.arn, folder, relative_key=None, deleted=False, unverified=False)
+            logger.info("sweep finished", share_arn=share.arn, drifted_folders=len(folders))
+        self.tick()
+

@@ -1,0 +1,60 @@
+"""Verification: compare what the bucket holds with what the share shows, folder by folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .bucket import BucketLister
+from .compare import Difference, Kind, compare
+from .listing import ListingError, ShareLister
+from .shares import Share
+
+
+@dataclass
+class FolderResult:
+    """Outcome of comparing one folder; `verified` is False when the share could not be listed."""
+
+    folder: str
+    verified: bool
+    differences: list[Difference] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def drift(self) -> list[Difference]:
+        return [difference for difference in self.differences if difference.kind.is_drift]
+
+    @property
+    def unrepresentable(self) -> list[Difference]:
+        return [difference for difference in self.differences if difference.kind is Kind.UNREPRESENTABLE]
+
+
+class Verifier:
+    def __init__(self, bucket_lister: BucketLister, share_lister: ShareLister | None, *, settle_seconds: int) -> None:
+        self.bucket_lister = bucket_lister
+        self.share_lister = share_lister
+        self.settle_seconds = settle_seconds
+
+    def can_verify(self, share: Share) -> bool:
+        return self.share_lister is not None
+
+    def verify_folder(
+        self, share: Share, folder: str, *, now: float, direct_writes: dict[str, float] | None = None
+    ) -> FolderResult:
+        if self.share_lister is None:
+            return FolderResult(folder, verified=False, error="no share lister configured")
+        settle = share.settle_seconds if share.settle_seconds is not None else self.settle_seconds
+        try:
+            # The share listing is taken whole first: a failed listing must never half-compare.
+            share_entries = list(self.share_lister.list_folder(share.arn, folder))
+        except ListingError as error:
+            return FolderResult(folder, verified=False, error=str(error))
+        differences = list(
+            compare(
+                self.bucket_lister.list_folder(share, folder),
+                share_entries,
+                now=now,
+                settle_seconds=settle,
+                direct_writes=direct_writes,
+            )
+        )
+        return FolderResult(folder, verified=True, differences=differences)
