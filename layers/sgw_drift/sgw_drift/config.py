@@ -22,7 +22,7 @@ class MountHost(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instance_id: str = Field(pattern=r"^(i|mi)-[0-9a-f]{8,17}$")
-    path: str = Field(pattern=r"^/[^\0]*$", min_length=2)
+    path: str = Field(pattern=r"^/[^\x00]*$", min_length=2)
 
 
 class ShareOptions(BaseModel):

@@ -14,7 +14,7 @@ from .compare import compare
 from .events import LISTING_CHANGES, RefreshCompleteEvent, S3ObjectEvent, sequencer_is_newer
 from .incidents import Incidents
 from .observability import logger, metrics
-from .paths import folder_list_entry, parent_folder, unrepresentable_reason
+from .paths import ROOT, folder_list_entry, parent_folder, unrepresentable_reason
 from .planner import plan_refresh
 from .scheduler import Failed, NoSlot, RefreshScheduler, Requested, Slot, Throttled
 from .shares import Share, ShareRegistry
@@ -123,13 +123,20 @@ class DriftService:
                 counts["unverified_edit"] += record.edit_count
                 self._unverified_pending(share, record)
                 continue
-            for difference in result.differences:
-                counts[difference.kind.value] += 1
-                samples.append(difference.path)
+            if not record.counted:
+                for difference in result.differences:
+                    counts[difference.kind.value] += 1
+                    samples.append(difference.path)
+            if result.drift and result.share_empty and record.folder != ROOT:
+                shown = self.verifier.shown_ancestor(share, record.folder)
+                if shown != record.folder:
+                    # Refresh the nearest folder the share shows; this one is verified again after.
+                    self._retarget(share, record, shown)
+                    continue
             if result.drift:
                 metrics.add_metric(name="DriftConfirmed", unit=MetricUnit.Count, value=len(result.drift))
                 next_status = Status.PENDING if record.attempts < self.max_attempts else Status.FAILED
-                self.store.update_folder(share.arn, record.folder, status=next_status, late_edits=0)
+                self.store.update_folder(share.arn, record.folder, status=next_status, late_edits=0, counted=True)
                 if next_status == Status.FAILED:
                     self.incidents.record_failure(
                         share, f"{folder_list_entry(record.folder)} still differs after {record.attempts} refreshes",
@@ -146,6 +153,15 @@ class DriftService:
             first_edit = min(record.first_seen for record in records)
             self.incidents.record_drift(share, drift_counts, [path for path in samples if unrepresentable_reason(path) is None] or samples,
                                         first_edit, unverified=unverified)
+
+    def _retarget(self, share: Share, record: FolderRecord, shown: str) -> None:
+        self.store.update_folder(share.arn, record.folder, counted=True)
+        ancestor = next((item for item in self.store.folders(share.arn) if item.folder == shown), None)
+        if ancestor is None or ancestor.status == Status.DIRTY:
+            self.store.mark_dirty(share.arn, shown, relative_key=None, deleted=False, unverified=False)
+            self.store.update_folder(share.arn, shown, status=Status.PENDING, counted=True)
+        logger.info("folder not shown by the share yet, refreshing its nearest shown ancestor",
+                    share_arn=share.arn, depth_gap=record.folder.count("/") - shown.count("/"))
 
     def _unverified_pending(self, share: Share, record: FolderRecord) -> None:
         """Without a listing, a direct edit is refreshed on the strength of its event alone."""

@@ -53,10 +53,10 @@ def describe_shares(client, arns: Iterable[str], options: dict[str, ShareOptions
     for operation, protocol in (("describe_nfs_file_shares", "NFS"), ("describe_smb_file_shares", "SMB")):
         for chunk in _chunks(wanted, 10):
             try:
-                infos = getattr(client, operation)(FileShareARNList=chunk)["FileShareInfoList"]
+                infos = getattr(client, operation)(FileShareARNList=chunk)[f"{protocol}FileShareInfoList"]
             except client.exceptions.InvalidGatewayRequestException:
                 # A list that mixes NFS and SMB ARNs is rejected by one of the two calls: ask one by one.
-                infos = _describe_one_by_one(client, operation, chunk)
+                infos = _describe_one_by_one(client, operation, protocol, chunk)
             for info in infos:
                 bucket, prefix = parse_location_arn(info["LocationARN"])
                 share_options = options.get(info["FileShareARN"], ShareOptions())
@@ -78,11 +78,11 @@ def describe_shares(client, arns: Iterable[str], options: dict[str, ShareOptions
     return [found[arn] for arn in wanted]
 
 
-def _describe_one_by_one(client, operation: str, arns: list[str]) -> list[dict]:
+def _describe_one_by_one(client, operation: str, protocol: str, arns: list[str]) -> list[dict]:
     infos = []
     for arn in arns:
         try:
-            infos.extend(getattr(client, operation)(FileShareARNList=[arn])["FileShareInfoList"])
+            infos.extend(getattr(client, operation)(FileShareARNList=[arn])[f"{protocol}FileShareInfoList"])
         except client.exceptions.InvalidGatewayRequestException:
             continue  # the other protocol's call finds it, or it is reported as missing
     return infos

@@ -46,6 +46,7 @@ class FolderRecord:
     keys_overflow: bool = False
     late_edits: int = 0
     unverified: bool = False
+    counted: bool = False  # its drift is already in the incident's counts
     reservation: str | None = None
     last_error: str | None = None
 
@@ -125,12 +126,15 @@ class StateStore:
                 Key=key,
                 UpdateExpression=(
                     "SET folder = :folder, last_seen = :now, first_seen = if_not_exists(first_seen, :now), "
-                    "#status = :dirty, expiration = :expiration, unverified = :unverified, attempts = :zero "
+                    "#status = :dirty, expiration = :expiration, unverified = :unverified, attempts = :zero, "
+                    "counted = :false "
                     "ADD edit_count :one"
                 ),
                 ConditionExpression="attribute_not_exists(#status) OR #status <> :refreshing",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={**common, ":dirty": Status.DIRTY, ":refreshing": Status.REFRESHING, ":zero": 0},
+                ExpressionAttributeValues={
+                    **common, ":dirty": Status.DIRTY, ":refreshing": Status.REFRESHING, ":zero": 0, ":false": False
+                },
             )
         except ClientError as error:
             if not _conditional_failed(error):
@@ -202,6 +206,7 @@ class StateStore:
             keys_overflow=item.get("keys_overflow", False),
             late_edits=item.get("late_edits", 0),
             unverified=item.get("unverified", False),
+            counted=item.get("counted", False),
             reservation=item.get("reservation"),
             last_error=item.get("last_error"),
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .bucket import BucketLister
 from .compare import Difference, Kind, compare
 from .listing import ListingError, ShareLister
+from .paths import ROOT, parent_folder
 from .shares import Share
 
 
@@ -18,6 +19,7 @@ class FolderResult:
     verified: bool
     differences: list[Difference] = field(default_factory=list)
     error: str | None = None
+    share_empty: bool = False
 
     @property
     def drift(self) -> list[Difference]:
@@ -57,4 +59,24 @@ class Verifier:
                 direct_writes=direct_writes,
             )
         )
-        return FolderResult(folder, verified=True, differences=differences)
+        return FolderResult(folder, verified=True, differences=differences, share_empty=not share_entries)
+
+    def shown_ancestor(self, share: Share, folder: str) -> str:
+        """Return the deepest folder on the way to `folder` that the share shows (the root at worst).
+
+        A refresh of a folder the gateway has never listed may change nothing, so a new folder
+        becomes visible by refreshing the nearest folder the share already shows.
+        """
+        current = folder
+        while current != ROOT:
+            parent = parent_folder(current.lstrip("/"))
+            name = current.rsplit("/", 1)[-1] + "/"
+            try:
+                shown = any(entry.is_dir and entry.path.endswith("/" + name) or entry.path == name
+                            for entry in self.share_lister.list_folder(share.arn, parent))
+            except ListingError:
+                return current
+            if shown:
+                return current
+            current = parent
+        return ROOT
