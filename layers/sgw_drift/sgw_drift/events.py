@@ -36,7 +36,8 @@ class S3Object(BaseModel):
     size: NonNegativeInt | None = None
     etag: str | None = None
     version_id: str | None = Field(default=None, alias="version-id")
-    sequencer: str = Field(min_length=1, pattern=r"^[0-9A-Fa-f]+$")
+    # Created and Deleted events carry a sequencer; restore, tag and storage-class events may not.
+    sequencer: str | None = Field(default=None, min_length=1, pattern=r"^[0-9A-Fa-f]+$")
 
 
 class S3Bucket(BaseModel):

@@ -10,11 +10,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .classify import Origin, candidate_keys, classify
 from .clock import Clock
-from .compare import compare
+from .compare import Kind, compare
 from .events import LISTING_CHANGES, RefreshCompleteEvent, S3ObjectEvent, sequencer_is_newer
 from .incidents import Incidents
 from .observability import logger, metrics
-from .paths import ROOT, folder_list_entry, parent_folder, unrepresentable_reason
+from .paths import ROOT, folder_list_entry, parent_folder
 from .planner import plan_refresh
 from .scheduler import Failed, NoSlot, RefreshScheduler, Requested, Slot, Throttled
 from .shares import Share, ShareRegistry
@@ -65,7 +65,8 @@ class DriftService:
         ):
             logger.info("object is under no configured share", bucket=detail.bucket.name)
             return EventOutcome("no_share")
-        if not self.store.advance_sequencer(detail.bucket.name, detail.object.key, detail.object.sequencer, sequencer_is_newer):
+        sequencer = detail.object.sequencer
+        if sequencer and not self.store.advance_sequencer(detail.bucket.name, detail.object.key, sequencer, sequencer_is_newer):
             logger.info("older or repeated event for this key skipped", bucket=detail.bucket.name,
                         sequencer=detail.object.sequencer)
             return EventOutcome("stale")
@@ -125,8 +126,9 @@ class DriftService:
                 continue
             if not record.counted:
                 for difference in result.differences:
-                    counts[difference.kind.value] += 1
-                    samples.append(difference.path)
+                    if difference.kind is not Kind.PENDING_UPLOAD:
+                        counts[difference.kind.value] += 1
+                        samples.append(difference.path)
             if result.drift and result.share_empty and record.folder != ROOT:
                 shown = self.verifier.shown_ancestor(share, record.folder)
                 if shown != record.folder:
@@ -148,11 +150,9 @@ class DriftService:
             elif not self.store.delete_folder(share.arn, record.folder, unless_edited_after=started):
                 logger.info("folder edited during verification, verifying again later", share_arn=share.arn)
                 self.store.update_folder(share.arn, record.folder, status=Status.DIRTY)
-        drift_counts = {kind: count for kind, count in counts.items() if kind != "pending_upload"}
-        if drift_counts:
+        if counts:
             first_edit = min(record.first_seen for record in records)
-            self.incidents.record_drift(share, drift_counts, [path for path in samples if unrepresentable_reason(path) is None] or samples,
-                                        first_edit, unverified=unverified)
+            self.incidents.record_drift(share, dict(counts), samples, first_edit, unverified=unverified)
 
     def _retarget(self, share: Share, record: FolderRecord, shown: str) -> None:
         self.store.update_folder(share.arn, record.folder, counted=True)

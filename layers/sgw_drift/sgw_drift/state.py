@@ -255,7 +255,7 @@ class StateStore:
 
     def load_incident(self, share_arn: str) -> dict | None:
         item = self.table.get_item(Key={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT"}, ConsistentRead=True).get("Item")
-        return _plain(item) if item else None
+        return _without_keys(_plain(item)) if item else None
 
     def save_incident(self, share_arn: str, incident: dict) -> None:
         self.table.put_item(Item={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT", **_to_dynamo(incident)})
@@ -267,7 +267,11 @@ class StateStore:
         self.table.delete_item(Key={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT"})
 
     def incident_history(self, share_arn: str) -> list[dict]:
-        return [_plain(item) for item in self._query(f"SHARE#{share_arn}", "INCIDENT#")]
+        return [_without_keys(_plain(item)) for item in self._query(f"SHARE#{share_arn}", "INCIDENT#")]
+
+
+def _without_keys(item: dict) -> dict:
+    return {name: value for name, value in item.items() if name not in ("pk", "sk", "expiration")}
 
 
 def _to_dynamo(value: Any) -> Any:

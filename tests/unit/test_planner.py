@@ -1,0 +1,67 @@
+import pytest
+
+from sgw_drift.planner import plan_refresh
+
+
+def covered(plans, folder: str) -> bool:
+    return any(plan.covers(folder) for plan in plans)
+
+
+def test_no_folders_no_plan():
+    assert plan_refresh([]) == []
+
+
+def test_few_folders_one_exact_call():
+    plans = plan_refresh(["/a", "/b/c", "/"])
+
+    assert len(plans) == 1
+    assert plans[0].recursive is False
+    assert plans[0].folders == ("/", "/a", "/b/c")
+
+
+def test_folder_forms_are_normalized_once():
+    plans = plan_refresh(["a/b/", "/a/b", "a/b"])
+    assert plans[0].folders == ("/a/b",)
+
+
+def test_up_to_hundred_folders_two_exact_calls():
+    plans = plan_refresh([f"/d{index:03d}" for index in range(100)])
+
+    assert [len(plan.folders) for plan in plans] == [50, 50]
+    assert not any(plan.recursive for plan in plans)
+
+
+@pytest.mark.parametrize("count", [101, 120, 200, 1_000, 3_000])
+def test_many_folders_fit_two_calls_and_cover_all(count):
+    folders = [f"/team{index % 9}/project{index % 37}/run{index}" for index in range(count)]
+
+    plans = plan_refresh(folders)
+
+    assert 1 <= len(plans) <= 2
+    assert all(1 <= len(plan.folders) <= 50 for plan in plans)
+    assert all(len(entry) <= 1024 for plan in plans for entry in plan.folders)
+    assert all(covered(plans, folder) for folder in folders)
+
+
+def test_siblings_collapse_to_their_parent():
+    plans = plan_refresh([f"/projects/p{index:03d}" for index in range(200)])
+    assert [(plan.folders, plan.recursive) for plan in plans] == [(("/projects",), True)]
+
+
+def test_collapse_keeps_unrelated_folders_exact():
+    folders = [f"/big/d{index}" for index in range(150)] + ["/lonely/deep/folder"]
+
+    plans = plan_refresh(folders)
+
+    exact = [plan for plan in plans if not plan.recursive]
+    assert exact and "/lonely/deep/folder" in exact[0].folders
+    assert all(covered(plans, folder) for folder in folders)
+
+
+def test_max_calls_one_still_covers_everything():
+    folders = [f"/x{index}/y" for index in range(80)]
+
+    plans = plan_refresh(folders, max_calls=1)
+
+    assert len(plans) == 1
+    assert all(covered(plans, folder) for folder in folders)
