@@ -79,6 +79,8 @@ class DriftService:
         # The gateway's metadata does not say which share wrote the object: when the key is
         # visible through several shares, the others are stale, so all of them are verified.
         if origin is Origin.GATEWAY and len(targets) == 1:
+            logger.info("write through the share seen, nothing to refresh", share_arn=targets[0][0].arn,
+                        key=detail.object.key)
             return EventOutcome("gateway_write", shares=[targets[0][0].arn])
 
         if origin is not Origin.GATEWAY:
@@ -93,8 +95,8 @@ class DriftService:
             )
             outcome.shares.append(share.arn)
             outcome.folders.append(folder)
-        logger.info("edit recorded", origin=str(origin), detail_type=event.detail_type,
-                    share_count=len(set(outcome.shares)), folder_count=len(set(outcome.folders)))
+        logger.info("edit recorded", origin=str(origin), detail_type=event.detail_type, key=detail.object.key,
+                    share_arns=sorted(set(outcome.shares)), folders=sorted(set(outcome.folders)))
         return outcome
 
     # Verification -------------------------------------------------------------------------------
@@ -150,6 +152,8 @@ class DriftService:
             elif not self.store.delete_folder(share.arn, record.folder, unless_edited_after=started):
                 logger.info("folder edited during verification, verifying again later", share_arn=share.arn)
                 self.store.update_folder(share.arn, record.folder, status=Status.DIRTY)
+        logger.info("folders verified", share_arn=share.arn, folder_count=len(records), unverified=unverified,
+                    differences=dict(counts))
         if counts:
             first_edit = min(record.first_seen for record in records)
             self.incidents.record_drift(share, dict(counts), samples, first_edit, unverified=unverified)
@@ -196,7 +200,7 @@ class DriftService:
                                              reservation=slot.token, refresh_requested_at=slot.started)
                 metrics.add_metric(name="RefreshRequested", unit=MetricUnit.Count, value=1)
                 logger.info("refresh requested", share_arn=share.arn, gateway_arn=gateway_arn,
-                            notification_id=slot.notification_id, folder_count=len(plan.folders),
+                            notification_id=slot.notification_id, folders=list(plan.folders),
                             recursive=plan.recursive, pending_left=len(records) - len(covered))
                 self.incidents.record_refresh(share, slot.notification_id or slot.token)
             case NoSlot(reason=reason):
@@ -238,6 +242,8 @@ class DriftService:
         gateway_arn = event.gateway_arn or share.gateway_arn
         slot = self.scheduler.complete(gateway_arn, share.arn, event.detail.notification_id)
         refreshed = self.store.folders(share.arn, Status.REFRESHING)
+        logger.info("refresh completed", share_arn=share.arn, notification_id=event.detail.notification_id,
+                    folders=event.detail.folder_list, requested_by_sgw_drift=slot is not None)
         if slot is not None:
             refreshed = [record for record in refreshed if record.reservation == slot.token]
         else:
