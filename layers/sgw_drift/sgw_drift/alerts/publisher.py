@@ -20,3 +20,14 @@ class AlertPublisher:
                     message_id=response["MessageId"])
         self.sent.append({"event": event, "subject": subject, "message": message, "incident_id": incident["id"]})
         return response["MessageId"]
+
+    def publish_audit(self, audit: dict) -> str:
+        """Publish an audit alert for a file operation made through Fleet Manager."""
+        response = self._sns.publish(
+            TopicArn=self._topic_arn, Subject=text.audit_subject(audit), Message=text.audit_body(audit)
+        )
+        logger.info("audit alert published", instance_id=audit["instance_id"], document=audit["document"],
+                    message_id=response["MessageId"])
+        self.sent.append({"event": "audit", "subject": text.audit_subject(audit), "message": text.audit_body(audit),
+                          "incident_id": None})
+        return response["MessageId"]

@@ -72,3 +72,29 @@ def body(incident: dict, event: str) -> str:
     if incident.get("refreshes"):
         lines += ["", f"Refreshes requested: {len(incident['refreshes'])} (notification ids: {', '.join(incident['refreshes'][-5:])})"]
     return "\n".join(lines) + "\n"
+
+
+def audit_subject(audit: dict) -> str:
+    text = f"[sgw-drift] Fleet Manager {audit['operation']} on {audit['instance_id']}"
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:SUBJECT_LIMIT]
+
+
+def audit_body(audit: dict) -> str:
+    """Describe a file operation made through Fleet Manager on a share's mount host."""
+    lines = [
+        "A file on a watched share was changed through Systems Manager Fleet Manager.",
+        "",
+        f"Operation: {audit['document']}",
+        f"Who:       {audit.get('principal', '-')} (session {audit.get('session', '-')})",
+        f"When:      {audit.get('event_time', '-')}",
+        f"Instance:  {audit['instance_id']}",
+        f"Share:     {audit.get('share_arn') or '-'}",
+    ]
+    paths = audit.get("paths") or []
+    if paths:
+        lines += ["Paths:"] + [f"  {safe_path(path)}" for path in paths]
+    else:
+        lines.append("Paths:     path unknown (the command's parameters could not be read)")
+    if audit.get("drift"):
+        lines += ["", f"Drift found after the operation: {audit['drift']}"]
+    return "\n".join(lines) + "\n"
