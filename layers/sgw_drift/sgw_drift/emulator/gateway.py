@@ -117,8 +117,9 @@ class FileGatewayEmulator:
 
     # Setup
 
-    def add_gateway(self, name: str = "gateway") -> str:
-        gateway_id = f"sgw-{next(self._gateway_numbers):08X}"
+    def add_gateway(self, name: str = "gateway", *, gateway_id: str | None = None) -> str:
+        """Create a gateway; `gateway_id` (such as `sgw-12A3456B`) defaults to a counter."""
+        gateway_id = gateway_id or f"sgw-{next(self._gateway_numbers):08X}"
         arn = f"arn:aws:storagegateway:{self._region}:{self._account}:gateway/{gateway_id}"
         self._gateways[arn] = GatewayRecord(arn=arn, gateway_id=gateway_id, name=name)
         return arn
@@ -132,12 +133,13 @@ class FileGatewayEmulator:
         *,
         name: str | None = None,
         notification_policy: str = "{}",
+        share_id: str | None = None,
     ) -> str:
         """Create a file share on `bucket`/`prefix` and load its view from the bucket as it is now.
 
         `prefix` is the S3 key prefix of the share root; "" shares the whole bucket and a missing
         trailing slash is added. `name` defaults to the bucket name, or to the prefix with slashes
-        replaced by dashes.
+        replaced by dashes. `share_id` (such as `share-1A2B3C4D`) defaults to a counter.
         """
         if gateway_arn not in self._gateways:
             raise ValueError(f"unknown gateway ARN {gateway_arn!r}: create it with add_gateway() first")
@@ -148,7 +150,7 @@ class FileGatewayEmulator:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
 
-        share_id = f"share-{next(self._share_numbers):08X}"
+        share_id = share_id or f"share-{next(self._share_numbers):08X}"
         share = ShareRecord(
             arn=f"arn:aws:storagegateway:{self._region}:{self._account}:share/{share_id}",
             share_id=share_id,

@@ -96,11 +96,13 @@ class Sandbox:
     def create_bucket(self, name: str) -> None:
         self.s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
 
-    def add_gateway(self) -> str:
-        return self.gateway.add_gateway()
+    def add_gateway(self, gateway_id: str | None = None) -> str:
+        return self.gateway.add_gateway(gateway_id=gateway_id)
 
-    def add_share(self, gateway_arn: str, bucket: str, prefix: str = "", protocol: str = "NFS") -> str:
-        return self.gateway.add_share(gateway_arn, bucket, prefix, protocol)
+    def add_share(
+        self, gateway_arn: str, bucket: str, prefix: str = "", protocol: str = "NFS", *, share_id: str | None = None
+    ) -> str:
+        return self.gateway.add_share(gateway_arn, bucket, prefix, protocol, share_id=share_id)
 
     def start(self, share_options: dict | None = None) -> Runtime:
         """Build the runtime the handlers use, from the same environment variables as on Lambda."""
