@@ -283,3 +283,37 @@ def test_recent_share_file_not_yet_in_s3_is_not_drift(box):
     incident = box.runtime.service.store.incident_history(box.share_arn)[0]
     assert "only_on_share" not in incident["counts"]
     assert "drafts/unsaved.docx" not in incident["samples"]
+
+
+def test_sweep_finds_drift_whose_event_was_lost(box):
+    seed(box, "ledger/a.txt")
+    box.put_direct(BUCKET, "ledger/b.txt", b"b")
+    box.outbox.clear()  # the event never arrives
+
+    box.sweep()
+    box.run(120)
+
+    assert [call.folder_list for call in accepted(box)] == [["/ledger"]]
+    assert "ledger/b.txt" in paths(box, box.share_arn)
+    assert box.drift(box.share_arn) == []
+
+
+def test_unverified_share_refreshes_on_direct_edits_only():
+    with Sandbox(verify_shares=False) as box:
+        box.create_bucket(BUCKET)
+        share = box.add_share(box.add_gateway(), BUCKET)
+        box.start()
+        box.write_through(share, "team/a.txt", b"a")
+        box.deliver()
+        box.run(120)
+        assert box.refresh_calls() == []
+
+        box.put_direct(BUCKET, "team/b.txt", b"b")
+        box.deliver()
+        box.run(120)
+
+        assert [call.folder_list for call in box.refresh_calls()] == [["/team"]]
+        assert "team/b.txt" in box.gateway.view(share)
+        alerts = box.alerts()
+        assert [alert["event"] for alert in alerts] == ["opened", "resolved"]
+        assert "unverified" in alerts[0]["message"]

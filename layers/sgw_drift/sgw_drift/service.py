@@ -280,6 +280,9 @@ class DriftService:
         for share in self.registry.shares:
             if not self.verifier.can_verify(share):
                 metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
+                # Without a listing, the sweep can only retry refreshes that ran out of attempts.
+                for record in self.store.folders(share.arn, Status.FAILED):
+                    self.store.update_folder(share.arn, record.folder, status=Status.PENDING, attempts=0)
                 continue
             for record in self.store.folders(share.arn, Status.FAILED):
                 self.store.update_folder(share.arn, record.folder, status=Status.DIRTY, attempts=0)

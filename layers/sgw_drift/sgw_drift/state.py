@@ -167,16 +167,25 @@ class StateStore:
         records = [self._record(share_arn, item) for item in self._query(f"SHARE#{share_arn}", "FOLDER#")]
         return [record for record in records if status is None or record.status == status]
 
-    def update_folder(self, share_arn: str, folder: str, **values: Any) -> None:
+    def update_folder(self, share_arn: str, folder: str, **values: Any) -> bool:
+        """Set attributes of an existing folder record; return False when the record is gone."""
         names = {f"#{name}": name for name in values}
         expression = "SET " + ", ".join(f"#{name} = :{name}" for name in values)
-        self.table.update_item(
-            Key=self._folder_key(share_arn, folder),
-            UpdateExpression=expression,
-            ConditionExpression=Attr("pk").exists(),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":{name}": _number(v) if isinstance(v, float) else v for name, v in values.items()},
-        )
+        try:
+            self.table.update_item(
+                Key=self._folder_key(share_arn, folder),
+                UpdateExpression=expression,
+                ConditionExpression=Attr("pk").exists(),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":{name}": _number(value) if isinstance(value, float) else value for name, value in values.items()
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False  # verified clean and deleted meanwhile: nothing left to update
+            raise
+        return True
 
     def delete_folder(self, share_arn: str, folder: str, *, unless_edited_after: float | None = None) -> bool:
         """Delete a verified folder record unless an edit arrived after `unless_edited_after`."""
