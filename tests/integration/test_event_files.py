@@ -67,7 +67,9 @@ def test_sqs_file_sends_its_malformed_record_to_the_dlq(box):
 
 def test_s3_event_file_leads_to_a_refresh(box):
     event = load_event("s3-object-created-japanese-key.json")
-    box.s3.put_object(Bucket=BUCKET, Key=event["detail"]["object"]["key"], Body=b"x" * event["detail"]["object"]["size"])
+    box.s3.put_object(
+        Bucket=BUCKET, Key=event["detail"]["object"]["key"], Body=b"x" * event["detail"]["object"]["size"]
+    )
 
     invoke("object_events", sqs_batch([event], queue_arn=box.queue_arn, when=box.clock.now()))
 

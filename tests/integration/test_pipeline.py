@@ -272,7 +272,9 @@ def test_recent_share_file_not_yet_in_s3_is_not_drift(box):
     box.put_direct(BUCKET, "drafts/other.txt", b"o")
     box.deliver()
 
-    result = box.runtime.service.verifier.verify_folder(box.share(box.share_arn), "/drafts", now=box.clock.now())
+    result = box.runtime.service.verifier.verify_folder(
+        box.share(box.share_arn), "/drafts", now=box.clock.now()
+    )
 
     assert [(item.kind.value, item.path) for item in result.differences] == [
         ("missing_on_share", "drafts/other.txt"),

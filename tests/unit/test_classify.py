@@ -6,15 +6,20 @@ from sgw_drift.classify import Origin, candidate_keys, classify
 from sgw_drift.events import S3ObjectEvent
 from tests.conftest import load_event
 
-GATEWAY_METADATA = {"user-agent": "aws-storage-gateway", "file-mtime": "1780000000000000000", "file-owner": "0"}
+GATEWAY_METADATA = {
+    "user-agent": "aws-storage-gateway",
+    "file-mtime": "1780000000000000000",
+    "file-owner": "0",
+}
 
 
 @pytest.fixture
 def s3():
     with mock_aws():
         client = boto3.client("s3", region_name="ap-northeast-1")
-        client.create_bucket(Bucket="sgw-drift-demo-bucket",
-                             CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
+        client.create_bucket(
+            Bucket="sgw-drift-demo-bucket", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
+        )
         yield client
 
 
@@ -45,12 +50,16 @@ def test_delete_is_decided_by_comparison(s3):
 
 def test_encoded_key_resolves_against_the_bucket(s3):
     s3.put_object(Bucket="sgw-drift-demo-bucket", Key="my report.txt", Body=b"x")
-    assert classify(s3, event_for("s3-object-created-put.json", "my+report.txt")) == (Origin.DIRECT, ["my report.txt"])
+    assert classify(s3, event_for("s3-object-created-put.json", "my+report.txt")) == (
+        Origin.DIRECT,
+        ["my report.txt"],
+    )
 
 
 def test_vanished_object_keeps_both_key_forms(s3):
     assert classify(s3, event_for("s3-object-created-put.json", "a%20b.txt")) == (
-        Origin.UNKNOWN, ["a%20b.txt", "a b.txt"]
+        Origin.UNKNOWN,
+        ["a%20b.txt", "a b.txt"],
     )
 
 

@@ -12,14 +12,19 @@ def kinds(bucket, share, **kwargs) -> list[tuple[str, str]]:
 
 
 def test_identical_listings_have_no_difference():
-    entries = listing(Entry("a/", is_dir=True), Entry("a/b.txt", size=3, mtime=1.0), Entry("c.txt", size=1, mtime=1.0))
+    entries = listing(
+        Entry("a/", is_dir=True), Entry("a/b.txt", size=3, mtime=1.0), Entry("c.txt", size=1, mtime=1.0)
+    )
     assert kinds(entries, entries) == []
 
 
 def test_each_drift_kind_is_reported_in_path_order():
     bucket = listing(Entry("new.txt", size=5), Entry("same.txt", size=2), Entry("size.txt", size=10))
-    share = listing(Entry("gone.txt", size=1, mtime=0.0), Entry("same.txt", size=2, mtime=0.0),
-                    Entry("size.txt", size=9, mtime=0.0))
+    share = listing(
+        Entry("gone.txt", size=1, mtime=0.0),
+        Entry("same.txt", size=2, mtime=0.0),
+        Entry("size.txt", size=9, mtime=0.0),
+    )
 
     assert kinds(bucket, share) == [
         ("only_on_share", "gone.txt"),
@@ -57,7 +62,9 @@ def test_composed_and_decomposed_names_stay_distinct():
 
 
 def test_names_differing_in_case_stay_distinct():
-    assert sorted(kinds(listing(Entry("Report.txt", size=1)), listing(Entry("report.txt", size=1, mtime=0.0)))) == [
+    assert sorted(
+        kinds(listing(Entry("Report.txt", size=1)), listing(Entry("report.txt", size=1, mtime=0.0)))
+    ) == [
         ("missing_on_share", "Report.txt"),
         ("only_on_share", "report.txt"),
     ]

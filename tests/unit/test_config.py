@@ -32,7 +32,11 @@ def test_missing_variable_is_named():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("SETTLE_SECONDS", "soon"), ("REFRESH_SLOT_TIMEOUT_SECONDS", "5"), ("FILE_SHARE_ARNS", "share-1A2B3C4D")],
+    [
+        ("SETTLE_SECONDS", "soon"),
+        ("REFRESH_SLOT_TIMEOUT_SECONDS", "5"),
+        ("FILE_SHARE_ARNS", "share-1A2B3C4D"),
+    ],
 )
 def test_invalid_variable_is_named_with_its_value(name, value):
     with pytest.raises(ConfigurationError) as raised:
@@ -43,7 +47,9 @@ def test_invalid_variable_is_named_with_its_value(name, value):
 
 def test_shares_document_with_mount():
     document = parse_shares_document(
-        json.dumps({"shares": {SHARE: {"mount": {"instance_id": "i-052fcf7f6fa590e08", "path": "/storage"}}}}),
+        json.dumps(
+            {"shares": {SHARE: {"mount": {"instance_id": "i-052fcf7f6fa590e08", "path": "/storage"}}}}
+        ),
         load_settings(ENVIRON),
     )
     assert document.shares[SHARE].mount.path == "/storage"
@@ -56,8 +62,12 @@ def test_shares_document_with_mount():
         (json.dumps({"shares": {"share-1": {}}}), "invalid file share ARN"),
         (json.dumps({"shares": {SHARE: {"mount": {"instance_id": "box", "path": "/s"}}}}), "instance_id"),
         (json.dumps({"shares": {SHARE: {"colour": "red"}}}), "colour"),
-        (json.dumps({"shares": {"arn:aws:storagegateway:ap-northeast-1:123456789012:share/share-00000000": {}}}),
-         "FileShareArns"),
+        (
+            json.dumps(
+                {"shares": {"arn:aws:storagegateway:ap-northeast-1:123456789012:share/share-00000000": {}}}
+            ),
+            "FileShareArns",
+        ),
     ],
 )
 def test_bad_shares_document_names_the_problem(text, fragment):

@@ -33,7 +33,11 @@ def test_too_many_requests_is_throttling(message):
 
 @pytest.mark.parametrize(
     "message",
-    ["Cannot access the S3 bucket demo: Access Denied", "The specified gateway is not connected", "too many files"],
+    [
+        "Cannot access the S3 bucket demo: Access Denied",
+        "The specified gateway is not connected",
+        "too many files",
+    ],
 )
 def test_other_rejections_are_failures(message):
     assert not is_throttling(None, message)

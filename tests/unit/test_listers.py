@@ -14,7 +14,17 @@ from sgw_drift.listing import ListingError
 from sgw_drift.local import LocalDirectoryLister
 from sgw_drift.shares import Share
 
-KEYS = ["a.txt", "a/", "a/b/c.txt", "a-b.txt", "a0.txt", "営業部/報告 書.xlsx", "z/y/", "caf\u00e9", "cafe\u0301"]
+KEYS = [
+    "a.txt",
+    "a/",
+    "a/b/c.txt",
+    "a-b.txt",
+    "a0.txt",
+    "営業部/報告 書.xlsx",
+    "z/y/",
+    "caf\u00e9",
+    "cafe\u0301",
+]
 
 
 @pytest.fixture
@@ -70,7 +80,9 @@ def test_local_tree_matches_bucket_tree(bucket, tmp_path):
     make_tree(tmp_path)
     local = LocalDirectoryLister({share.arn: str(tmp_path)})
 
-    differences = list(compare(lister.list_tree(share), local.list_tree(share.arn), now=0.0, settle_seconds=0.0))
+    differences = list(
+        compare(lister.list_tree(share), local.list_tree(share.arn), now=0.0, settle_seconds=0.0)
+    )
 
     assert differences == []
 

@@ -5,7 +5,14 @@ from sgw_drift.paths import ancestors, folder_list_entry, folder_prefix, parent_
 
 @pytest.mark.parametrize(
     ("key", "folder"),
-    [("a.txt", "/"), ("a/b.txt", "/a"), ("a/b/c.txt", "/a/b"), ("a/b/", "/a"), ("a/", "/"), ("営業部/報告 書.xlsx", "/営業部")],
+    [
+        ("a.txt", "/"),
+        ("a/b.txt", "/a"),
+        ("a/b/c.txt", "/a/b"),
+        ("a/b/", "/a"),
+        ("a/", "/"),
+        ("営業部/報告 書.xlsx", "/営業部"),
+    ],
 )
 def test_parent_folder(key, folder):
     assert parent_folder(key) == folder
@@ -42,6 +49,8 @@ def test_unrepresentable_keys(key, expected):
     assert unrepresentable_reason(key) == expected
 
 
-@pytest.mark.parametrize("key", ["a/b.txt", "x" * 255, "あ" * 85, "dir/", "R&D <draft> v2.xlsx", "$(reboot).txt"])
+@pytest.mark.parametrize(
+    "key", ["a/b.txt", "x" * 255, "あ" * 85, "dir/", "R&D <draft> v2.xlsx", "$(reboot).txt"]
+)
 def test_representable_keys(key):
     assert unrepresentable_reason(key) is None

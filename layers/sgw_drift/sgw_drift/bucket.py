@@ -27,7 +27,8 @@ class BucketLister:
                 if item["Key"] != prefix  # the folder's own marker
             )
             directories = (
-                Entry(path=share.relative_key(item["Prefix"]), is_dir=True) for item in page.get("CommonPrefixes", [])
+                Entry(path=share.relative_key(item["Prefix"]), is_dir=True)
+                for item in page.get("CommonPrefixes", [])
             )
             # Each page lists keys and common prefixes separately, each sorted: merge them.
             yield from heapq.merge(files, directories, key=lambda entry: entry.sort_key)

@@ -72,9 +72,9 @@ def compare(
                 _mark_conflict(held, item.path[:-1])
                 held.append(Difference(Kind.UNREPRESENTABLE, item.path, bucket=item.entry, reason=SAME_NAME))
             continue
-        if item.kind is Kind.MISSING_ON_SHARE and item.bucket is not None and item.bucket.is_dir:
-            if item.path[:-1] in bucket_files:
-                continue  # reported as unrepresentable above
+        is_bucket_directory = item.bucket is not None and item.bucket.is_dir
+        if item.kind is Kind.MISSING_ON_SHARE and is_bucket_directory and item.path[:-1] in bucket_files:
+            continue  # reported as unrepresentable above
         held.append(item)
     yield from held
 

@@ -46,7 +46,8 @@ class SharesDocument(BaseModel):
     def _share_arns(cls, value: dict[str, ShareOptions]) -> dict[str, ShareOptions]:
         for arn in value:
             if not SHARE_ARN_PATTERN.match(arn):
-                raise ValueError(f"invalid file share ARN {arn!r}: expected arn:aws:storagegateway:REGION:ACCOUNT:share/share-ID")
+                expected = "arn:aws:storagegateway:REGION:ACCOUNT:share/share-ID"
+                raise ValueError(f"invalid file share ARN {arn!r}: expected {expected}")
         return value
 
 
@@ -116,7 +117,9 @@ def parse_shares_document(text: str, settings: Settings) -> SharesDocument:
     try:
         document = SharesDocument.model_validate(json.loads(text))
     except json.JSONDecodeError as error:
-        raise ConfigurationError(f"SSM parameter {name} is not valid JSON ({error}); fix its value") from error
+        raise ConfigurationError(
+            f"SSM parameter {name} is not valid JSON ({error}); fix its value"
+        ) from error
     except ValidationError as error:
         raise ConfigurationError(f"SSM parameter {name}: {_describe(error)}") from error
 

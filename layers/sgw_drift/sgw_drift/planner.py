@@ -60,7 +60,9 @@ def plan_refresh(
             recursive = {folder for folder in recursive if not _within(folder, ancestor)} | {ancestor}
             if _fits(exact, recursive, max_entries, max_calls):
                 break
-    return _chunk(sorted(exact), max_entries, recursive=False) + _chunk(sorted(recursive), max_entries, recursive=True)
+    return _chunk(sorted(exact), max_entries, recursive=False) + _chunk(
+        sorted(recursive), max_entries, recursive=True
+    )
 
 
 def _fits(exact: set[str], recursive: set[str], max_entries: int, max_calls: int) -> bool:
@@ -72,4 +74,6 @@ def _within(folder: str, ancestor: str) -> bool:
 
 
 def _chunk(folders: list[str], size: int, *, recursive: bool) -> list[RefreshPlan]:
-    return [RefreshPlan(tuple(folders[start : start + size]), recursive) for start in range(0, len(folders), size)]
+    return [
+        RefreshPlan(tuple(folders[start : start + size]), recursive) for start in range(0, len(folders), size)
+    ]

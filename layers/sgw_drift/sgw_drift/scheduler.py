@@ -85,7 +85,9 @@ class ConcurrentUpdate(Exception):
 
 
 class RefreshScheduler:
-    def __init__(self, store: StateStore, gateway: GatewayAdapter, clock: Clock, *, slot_timeout: float) -> None:
+    def __init__(
+        self, store: StateStore, gateway: GatewayAdapter, clock: Clock, *, slot_timeout: float
+    ) -> None:
         self.store = store
         self.gateway = gateway
         self.clock = clock
@@ -96,7 +98,9 @@ class RefreshScheduler:
         expired, _ = self._update(gateway_arn, lambda record, now: _UNCHANGED)
         return expired
 
-    def request(self, gateway_arn: str, share_arn: str, plan: RefreshPlan) -> tuple[Requested | NoSlot | Throttled | Failed, list[Slot]]:
+    def request(
+        self, gateway_arn: str, share_arn: str, plan: RefreshPlan
+    ) -> tuple[Requested | NoSlot | Throttled | Failed, list[Slot]]:
         """Take a slot and call RefreshCache for `plan`. Also returns slots that expired meanwhile."""
         token = uuid.uuid4().hex
 
@@ -132,7 +136,15 @@ class RefreshScheduler:
 
         self._update(gateway_arn, record_id)
         started = self.clock.now()
-        slot = Slot(token, share_arn, plan.folders, plan.recursive, started, started + self.slot_timeout, notification_id)
+        slot = Slot(
+            token,
+            share_arn,
+            plan.folders,
+            plan.recursive,
+            started,
+            started + self.slot_timeout,
+            notification_id,
+        )
         return Requested(slot), expired
 
     def complete(self, gateway_arn: str, share_arn: str | None, notification_id: str | None) -> Slot | None:
@@ -155,7 +167,8 @@ class RefreshScheduler:
                     (
                         slot
                         for slot in slots
-                        if slot.share_arn == share_arn and (notification_id is None or slot.notification_id is None)
+                        if slot.share_arn == share_arn
+                        and (notification_id is None or slot.notification_id is None)
                     ),
                     None,
                 )
@@ -176,7 +189,9 @@ class RefreshScheduler:
             record, version = self.store.load_slots(gateway_arn)
             now = self.clock.now()
             expired = [
-                Slot.from_item(token, item) for token, item in record["inflight"].items() if float(item["expires"]) <= now
+                Slot.from_item(token, item)
+                for token, item in record["inflight"].items()
+                if float(item["expires"]) <= now
             ]
             for slot in expired:
                 record["inflight"].pop(slot.token)
@@ -195,4 +210,6 @@ class RefreshScheduler:
                     )
                 return expired, result
             logger.info("refresh slot record changed concurrently, retrying", gateway_arn=gateway_arn)
-        raise ConcurrentUpdate(f"refresh slots of {gateway_arn} changed {_LOCK_RETRIES} times during one update")
+        raise ConcurrentUpdate(
+            f"refresh slots of {gateway_arn} changed {_LOCK_RETRIES} times during one update"
+        )

@@ -91,7 +91,11 @@ class StateStore:
             condition = Attr("pk").not_exists() if current is None else Attr("sequencer").eq(stored)
             try:
                 self.table.put_item(
-                    Item={**item_key, "sequencer": sequencer, "expiration": int(self.clock.now()) + SEQUENCER_TTL_SECONDS},
+                    Item={
+                        **item_key,
+                        "sequencer": sequencer,
+                        "expiration": int(self.clock.now()) + SEQUENCER_TTL_SECONDS,
+                    },
                     ConditionExpression=condition,
                 )
                 return True
@@ -133,7 +137,11 @@ class StateStore:
                 ConditionExpression="attribute_not_exists(#status) OR #status <> :refreshing",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    **common, ":dirty": Status.DIRTY, ":refreshing": Status.REFRESHING, ":zero": 0, ":false": False
+                    **common,
+                    ":dirty": Status.DIRTY,
+                    ":refreshing": Status.REFRESHING,
+                    ":zero": 0,
+                    ":false": False,
                 },
             )
         except ClientError as error:
@@ -160,8 +168,11 @@ class StateStore:
         except ClientError as error:
             if not _conditional_failed(error):
                 raise
-            self.table.update_item(Key=key, UpdateExpression="SET keys_overflow = :true",
-                                   ExpressionAttributeValues={":true": True})
+            self.table.update_item(
+                Key=key,
+                UpdateExpression="SET keys_overflow = :true",
+                ExpressionAttributeValues={":true": True},
+            )
 
     def folders(self, share_arn: str, status: str | None = None) -> list[FolderRecord]:
         records = [self._record(share_arn, item) for item in self._query(f"SHARE#{share_arn}", "FOLDER#")]
@@ -178,7 +189,8 @@ class StateStore:
                 ConditionExpression=Attr("pk").exists(),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={
-                    f":{name}": _number(value) if isinstance(value, float) else value for name, value in values.items()
+                    f":{name}": _number(value) if isinstance(value, float) else value
+                    for name, value in values.items()
                 },
             )
         except ClientError as error:
@@ -236,7 +248,9 @@ class StateStore:
 
     def load_slots(self, gateway_arn: str) -> tuple[dict, int | None]:
         """Return the gateway's slot record and its version (None when it does not exist yet)."""
-        item = self.table.get_item(Key={"pk": f"GATEWAY#{gateway_arn}", "sk": "SLOTS"}, ConsistentRead=True).get("Item")
+        item = self.table.get_item(
+            Key={"pk": f"GATEWAY#{gateway_arn}", "sk": "SLOTS"}, ConsistentRead=True
+        ).get("Item")
         if item is None:
             return {"inflight": {}, "last_call": 0}, None
         item = _plain(item)
@@ -263,7 +277,9 @@ class StateStore:
     # Incidents --------------------------------------------------------------------------------
 
     def load_incident(self, share_arn: str) -> dict | None:
-        item = self.table.get_item(Key={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT"}, ConsistentRead=True).get("Item")
+        item = self.table.get_item(
+            Key={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT"}, ConsistentRead=True
+        ).get("Item")
         return _without_keys(_plain(item)) if item else None
 
     def save_incident(self, share_arn: str, incident: dict) -> None:
@@ -272,7 +288,9 @@ class StateStore:
     def close_incident(self, share_arn: str, incident: dict) -> None:
         """Move the open incident to its history record (kept 90 days)."""
         history = {**incident, "expiration": int(self.clock.now()) + 90 * 86_400}
-        self.table.put_item(Item={"pk": f"SHARE#{share_arn}", "sk": f"INCIDENT#{incident['id']}", **_to_dynamo(history)})
+        self.table.put_item(
+            Item={"pk": f"SHARE#{share_arn}", "sk": f"INCIDENT#{incident['id']}", **_to_dynamo(history)}
+        )
         self.table.delete_item(Key={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT"})
 
     def incident_history(self, share_arn: str) -> list[dict]:

@@ -31,7 +31,9 @@ class FolderResult:
 
 
 class Verifier:
-    def __init__(self, bucket_lister: BucketLister, share_lister: ShareLister | None, *, settle_seconds: int) -> None:
+    def __init__(
+        self, bucket_lister: BucketLister, share_lister: ShareLister | None, *, settle_seconds: int
+    ) -> None:
         self.bucket_lister = bucket_lister
         self.share_lister = share_lister
         self.settle_seconds = settle_seconds
@@ -72,8 +74,10 @@ class Verifier:
             parent = parent_folder(current.lstrip("/"))
             name = current.rsplit("/", 1)[-1] + "/"
             try:
-                shown = any(entry.is_dir and entry.path.endswith("/" + name) or entry.path == name
-                            for entry in self.share_lister.list_folder(share.arn, parent))
+                shown = any(
+                    entry.is_dir and entry.path.endswith("/" + name) or entry.path == name
+                    for entry in self.share_lister.list_folder(share.arn, parent)
+                )
             except ListingError:
                 return current
             if shown:

@@ -59,8 +59,15 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         from moto import mock_aws
 
-        self._stack.enter_context(_environment({**FAKE_CREDENTIALS, "POWERTOOLS_TRACE_DISABLED": "true",
-                                                "POWERTOOLS_IDEMPOTENCY_DISABLED": ""}))
+        self._stack.enter_context(
+            _environment(
+                {
+                    **FAKE_CREDENTIALS,
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                    "POWERTOOLS_IDEMPOTENCY_DISABLED": "",
+                }
+            )
+        )
         self._stack.enter_context(mock_aws())
         self.session = boto3.session.Session(region_name=REGION)
         self.s3 = self.session.client("s3")
@@ -68,7 +75,11 @@ class Sandbox:
         self.sns = self.session.client("sns")
         self._create_resources()
         self.gateway = FileGatewayEmulator(
-            self.s3, self.clock, region=REGION, account=ACCOUNT, refresh_seconds=self.refresh_seconds,
+            self.s3,
+            self.clock,
+            region=REGION,
+            account=ACCOUNT,
+            refresh_seconds=self.refresh_seconds,
             event_sink=self.completions.append,
         )
         return self
@@ -80,16 +91,27 @@ class Sandbox:
         dynamodb = self.session.client("dynamodb")
         dynamodb.create_table(
             TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         self.topic_arn = self.sns.create_topic(Name="sgw-drift-alerts")["TopicArn"]
         self.alert_queue_url = self.sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
-        alert_queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.alert_queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
-        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=alert_queue_arn,
-                           Attributes={"RawMessageDelivery": "true"})
+        alert_queue_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.alert_queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self.sns.subscribe(
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=alert_queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
         self.dlq_url = self.sqs.create_queue(QueueName="object-events-dlq")["QueueUrl"]
         self.queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:object-events"
 
@@ -100,13 +122,21 @@ class Sandbox:
         return self.gateway.add_gateway(gateway_id=gateway_id)
 
     def add_share(
-        self, gateway_arn: str, bucket: str, prefix: str = "", protocol: str = "NFS", *, share_id: str | None = None
+        self,
+        gateway_arn: str,
+        bucket: str,
+        prefix: str = "",
+        protocol: str = "NFS",
+        *,
+        share_id: str | None = None,
     ) -> str:
         return self.gateway.add_share(gateway_arn, bucket, prefix, protocol, share_id=share_id)
 
     def start(self, share_options: dict | None = None) -> Runtime:
         """Build the runtime the handlers use, from the same environment variables as on Lambda."""
-        shares = [info["FileShareARN"] for info in self.gateway.client().list_file_shares()["FileShareInfoList"]]
+        shares = [
+            info["FileShareARN"] for info in self.gateway.client().list_file_shares()["FileShareInfoList"]
+        ]
         self.session.client("ssm").put_parameter(
             Name=PARAMETER, Type="String", Value=json.dumps({"shares": share_options or {}}), Overwrite=True
         )
@@ -135,8 +165,9 @@ class Sandbox:
     def put_direct(self, bucket: str, key: str, body: bytes, *, reason: str = "PutObject") -> dict:
         """Write an object straight into S3, as the console or the CLI would."""
         response = self.s3.put_object(Bucket=bucket, Key=key, Body=body)
-        event = self.events.created(bucket, key, size=len(body), etag=response["ETag"], when=self.clock.now(),
-                                    reason=reason)
+        event = self.events.created(
+            bucket, key, size=len(body), etag=response["ETag"], when=self.clock.now(), reason=reason
+        )
         return self._emit("direct put", event)
 
     def delete_direct(self, bucket: str, key: str) -> dict:
@@ -147,19 +178,31 @@ class Sandbox:
         """Write a file through the share: the gateway uploads it, and S3 emits its own event."""
         result = self.gateway.write_file(share_arn, path, body, mtime=self.clock.now())
         share = self.share(share_arn)
-        event = self.events.created(share.bucket, share.prefix + path, size=len(body), etag=result.get("ETag", ""),
-                                    when=self.clock.now())
+        event = self.events.created(
+            share.bucket,
+            share.prefix + path,
+            size=len(body),
+            etag=result.get("ETag", ""),
+            when=self.clock.now(),
+        )
         return self._emit("share write", event)
 
     def delete_through(self, share_arn: str, path: str) -> dict:
         self.gateway.delete_file(share_arn, path)
         share = self.share(share_arn)
-        return self._emit("share delete", self.events.deleted(share.bucket, share.prefix + path, when=self.clock.now()))
+        return self._emit(
+            "share delete", self.events.deleted(share.bucket, share.prefix + path, when=self.clock.now())
+        )
 
     def _emit(self, what: str, event: dict) -> dict:
         self.outbox.append(event)
-        self.log.append((self.clock.now(), what, {"bucket": event["detail"]["bucket"]["name"],
-                                                  "key": event["detail"]["object"]["key"]}))
+        self.log.append(
+            (
+                self.clock.now(),
+                what,
+                {"bucket": event["detail"]["bucket"]["name"], "key": event["detail"]["object"]["key"]},
+            )
+        )
         return event
 
     # Running ------------------------------------------------------------------------------------
@@ -170,7 +213,13 @@ class Sandbox:
         if not batch:
             return {"batchItemFailures": []}
         response = invoke("object_events", sqs_batch(batch, queue_arn=self.queue_arn, when=self.clock.now()))
-        self.log.append((self.clock.now(), "batch delivered", {"records": len(batch), "failures": len(response["batchItemFailures"])}))
+        self.log.append(
+            (
+                self.clock.now(),
+                "batch delivered",
+                {"records": len(batch), "failures": len(response["batchItemFailures"])},
+            )
+        )
         return response
 
     def run(self, seconds: float, *, step: float = 5.0, tick_every: float = 60.0) -> None:
@@ -188,7 +237,13 @@ class Sandbox:
         self.gateway.tick()
         while self.completions:
             event = self.completions.pop(0)
-            self.log.append((self.clock.now(), "refresh completed", {"notification_id": event["detail"].get("notification-id")}))
+            self.log.append(
+                (
+                    self.clock.now(),
+                    "refresh completed",
+                    {"notification_id": event["detail"].get("notification-id")},
+                )
+            )
             invoke("refresh_completed", event)
 
     def sweep(self) -> dict:
@@ -214,8 +269,10 @@ class Sandbox:
         return [
             difference
             for difference in compare(
-                BucketLister(self.s3).list_tree(share), self.gateway.lister.list_tree(share_arn),
-                now=self.clock.now(), settle_seconds=0,
+                BucketLister(self.s3).list_tree(share),
+                self.gateway.lister.list_tree(share_arn),
+                now=self.clock.now(),
+                settle_seconds=0,
             )
             if difference.kind.is_drift
         ]
@@ -228,8 +285,9 @@ class Sandbox:
 
     def dead_letters(self) -> Iterator[dict]:
         while True:
-            messages = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10,
-                                                MessageAttributeNames=["All"]).get("Messages", [])
+            messages = self.sqs.receive_message(
+                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
             if not messages:
                 return
             for message in messages:

@@ -22,20 +22,44 @@ class S3EventFactory:
     def next_sequencer(self) -> str:
         return f"{next(self._sequence):018X}"
 
-    def created(self, bucket: str, key: str, *, size: int, etag: str, when: float, reason: str = "PutObject",
-                version_id: str | None = None) -> dict:
+    def created(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        size: int,
+        etag: str,
+        when: float,
+        reason: str = "PutObject",
+        version_id: str | None = None,
+    ) -> dict:
         obj = {"key": key, "size": size, "etag": etag.strip('"'), "sequencer": self.next_sequencer()}
         if version_id:
             obj["version-id"] = version_id
         return self._event("Object Created", bucket, obj, when, reason=reason)
 
-    def deleted(self, bucket: str, key: str, *, when: float, reason: str = "DeleteObject",
-                deletion_type: str = "Permanently Deleted") -> dict:
+    def deleted(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        when: float,
+        reason: str = "DeleteObject",
+        deletion_type: str = "Permanently Deleted",
+    ) -> dict:
         obj = {"key": key, "sequencer": self.next_sequencer()}
         return self._event("Object Deleted", bucket, obj, when, reason=reason, deletion_type=deletion_type)
 
-    def _event(self, detail_type: str, bucket: str, obj: dict, when: float, *, reason: str,
-               deletion_type: str | None = None) -> dict:
+    def _event(
+        self,
+        detail_type: str,
+        bucket: str,
+        obj: dict,
+        when: float,
+        *,
+        reason: str,
+        deletion_type: str | None = None,
+    ) -> dict:
         detail = {
             "version": "0",
             "bucket": {"name": bucket},
