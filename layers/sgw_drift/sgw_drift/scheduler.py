@@ -1,9 +1,10 @@
 """Per-gateway refresh scheduler.
 
-The gateway accepts at most two refreshes at a time and asks for at least 60 s between calls
-(Storage Gateway API reference, RefreshCache). One slot record per gateway in DynamoDB,
-written with optimistic locking, enforces both across concurrent Lambda invocations. A slot
-whose completion event never arrives expires after `slot_timeout` seconds.
+A gateway accepts at most two refreshes at a time (Storage Gateway API reference, RefreshCache).
+sgw-drift also keeps at least 60 s between two calls on one gateway. That spacing is a rule of
+this project, not a documented AWS limit. One slot record per gateway in DynamoDB, written with
+optimistic locking, enforces both across concurrent Lambda invocations. A slot whose completion
+event never arrives expires after `slot_timeout` seconds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _UNCHANGED = "unchanged"
 
 @dataclass(frozen=True)
 class Slot:
-    """A refresh that holds one of the gateway's two places."""
+    """A refresh in flight, occupying one of the gateway's two places."""
 
     token: str
     share_arn: str

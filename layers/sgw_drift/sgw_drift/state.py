@@ -257,7 +257,7 @@ class StateStore:
         return {"inflight": item.get("inflight", {}), "last_call": item.get("last_call", 0)}, item["version"]
 
     def save_slots(self, gateway_arn: str, record: dict, version: int | None) -> bool:
-        """Write the slot record if nobody else changed it since `version` was read."""
+        """Write the slot record unless another writer changed it after `version` was read."""
         condition = Attr("pk").not_exists() if version is None else Attr("version").eq(version)
         item = {
             "pk": f"GATEWAY#{gateway_arn}",
