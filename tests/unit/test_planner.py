@@ -65,3 +65,14 @@ def test_max_calls_one_still_covers_everything():
 
     assert len(plans) == 1
     assert all(covered(plans, folder) for folder in folders)
+
+
+def test_folder_longer_than_1024_characters_uses_an_ancestor():
+    deep = "/" + "/".join(["segment" + str(index) for index in range(200)])
+    assert len(deep) > 1024
+
+    plans = plan_refresh([deep, "/other"])
+
+    assert all(len(entry) <= 1024 for plan in plans for entry in plan.folders)
+    assert covered(plans, deep)
+    assert any(plan.recursive for plan in plans)

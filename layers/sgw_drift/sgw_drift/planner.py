@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .paths import ROOT, ancestors, depth, folder_list_entry
+from .paths import MAX_FOLDER_ENTRY_CHARS, ROOT, ancestors, depth, folder_list_entry
 
 MAX_FOLDERS_PER_CALL = 50
 
@@ -41,8 +41,15 @@ def plan_refresh(
 
     Exact folders go in non-recursive calls and collapsed ancestors in recursive ones.
     """
-    exact = {folder_list_entry(folder) for folder in folders}
+    exact: set[str] = set()
     recursive: set[str] = set()
+    for folder in folders:
+        entry = folder_list_entry(folder)
+        if len(entry) <= MAX_FOLDER_ENTRY_CHARS:
+            exact.add(entry)
+        else:
+            # Too long for FolderList: its nearest ancestor that fits covers it recursively.
+            recursive.add(next(ancestor for ancestor in ancestors(entry) if len(ancestor) <= MAX_FOLDER_ENTRY_CHARS))
     while not _fits(exact, recursive, max_entries, max_calls):
         counts: Counter[str] = Counter()
         for folder in exact | recursive:
