@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -100,6 +101,7 @@ class FileGatewayEmulator:
         self._share_numbers = itertools.count(1)
         self._refresh_numbers = itertools.count(1)
         self._failures: deque[InjectedFailure] = deque()
+        self._failure_rate: tuple[float, random.Random, bool] | None = None
         self._completions_to_drop = 0
         self._operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "RefreshCache": self._refresh_cache,
@@ -269,6 +271,18 @@ class FileGatewayEmulator:
         for _ in range(count):
             self._failures.append(InjectedFailure(message, throttle, error_code, dict(error_details or {})))
 
+    def inject_refresh_failure_rate(self, rate: float, *, seed: int = 0, throttle: bool = True) -> None:
+        """Reject each later well-formed RefreshCache call with probability `rate`, drawn from `seed`.
+
+        Rejections are throttles ("too many requests") unless `throttle` is False, then failures with
+        the default message. Calls queued by `inject_refresh_failure` are rejected first. A rate of 0
+        turns random rejection off.
+        """
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate must be between 0 and 1, got {rate}")
+        draw = random.Random(seed)  # noqa: S311 - fault injection, not security
+        self._failure_rate = (rate, draw, throttle) if rate > 0 else None
+
     def drop_completion(self, count: int = 1) -> None:
         """Make the next `count` accepted refreshes never complete.
 
@@ -316,8 +330,8 @@ class FileGatewayEmulator:
         if problem is not None:
             raise reject(RefreshOutcome.REJECTED_INVALID, problem)
 
-        if self._failures:
-            failure = self._failures.popleft()
+        failure = self._next_failure()
+        if failure is not None:
             error = InvalidGatewayRequest(failure.message, failure.error_code, failure.error_details)
             if failure.throttle:
                 raise reject(RefreshOutcome.REJECTED_THROTTLE, error)
@@ -329,6 +343,17 @@ class FileGatewayEmulator:
             raise reject(RefreshOutcome.REJECTED_THROTTLE, InvalidGatewayRequest(_throttle_message(reason)))
 
         return self._accept(gateway, share, folder_list, recursive, now)
+
+    def _next_failure(self) -> InjectedFailure | None:
+        if self._failures:
+            return self._failures.popleft()
+        if self._failure_rate is None:
+            return None
+        rate, draw, throttle = self._failure_rate
+        if draw.random() >= rate:
+            return None
+        message = _throttle_message("injected throttling") if throttle else DEFAULT_FAILURE_MESSAGE
+        return InjectedFailure(message, throttle, None)
 
     def _accept(
         self, gateway: GatewayRecord, share: ShareRecord, folder_list: list[str], recursive: bool, now: float
