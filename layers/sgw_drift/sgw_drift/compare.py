@@ -54,72 +54,70 @@ def compare(
     `direct_writes` maps paths written directly in S3 to the event time: a file the share shows
     with the bucket's size but an older modification time then has stale content.
     """
-    # A file `p` and a directory `p/` cannot both be shown, and `p/` sorts after every `p<c>`
-    # with c < "/". Differences and bucket file names are held back until the merge passes `p/`.
+    # Paths present on both sides with the same size need no byte-order comparison, so the loop
+    # compares `str` paths for equality first and encodes them only where the listings part.
+    writes = direct_writes or {}
+    bucket = iter(bucket_entries)
+    share = iter(share_entries)
+    # A file `p` and a folder `p/` cannot both be shown, and every path between them starts with
+    # `p` and a character below "/". `files` stacks the bucket files that the current path extends
+    # that way, and the differences in `held` wait until no later folder can relabel them.
     held: deque[Difference] = deque()
-    bucket_files: deque[str] = deque()
-    for item in _merge(iter(bucket_entries), iter(share_entries), now, settle_seconds, direct_writes or {}):
-        cursor = item.path.encode("utf-8", "surrogateescape")
-        while held and _release_key(held[0].path) < cursor:
-            yield held.popleft()
-        while bucket_files and _release_key(bucket_files[0]) < cursor:
-            bucket_files.popleft()
+    files: list[str] = []
+    b = next(bucket, None)
+    s = next(share, None)
+    while b is not None or s is not None:
+        if b is not None and s is not None and b.path == s.path:
+            path = b.path
+            difference = _both(b, s, now, settle_seconds, writes)
+            bucket_entry: Entry | None = b
+            b = next(bucket, None)
+            s = next(share, None)
+        elif s is None or (b is not None and b.sort_key < s.sort_key):
+            path = b.path
+            difference = _bucket_only(b)
+            bucket_entry = b
+            b = next(bucket, None)
+        else:
+            path = s.path
+            difference = _share_only(s, now, settle_seconds)
+            bucket_entry = None
+            s = next(share, None)
 
-        if isinstance(item, _BucketEntry):
-            if not item.entry.is_dir:
-                bucket_files.append(item.path)
-            elif item.path[:-1] in bucket_files:
-                _mark_conflict(held, item.path[:-1])
-                held.append(Difference(Kind.UNREPRESENTABLE, item.path, bucket=item.entry, reason=SAME_NAME))
-            continue
-        is_bucket_directory = item.bucket is not None and item.bucket.is_dir
-        if item.kind is Kind.MISSING_ON_SHARE and is_bucket_directory and item.path[:-1] in bucket_files:
-            continue  # reported as unrepresentable above
-        held.append(item)
+        while held and not _extends(path, held[0].path):
+            yield held.popleft()
+        while files and not _extends(path, files[-1]):
+            files.pop()
+
+        if bucket_entry is not None:
+            if not bucket_entry.is_dir:
+                files.append(path)
+            elif path[:-1] in files:
+                _mark_conflict(held, path[:-1])
+                held.append(Difference(Kind.UNREPRESENTABLE, path, bucket=bucket_entry, reason=SAME_NAME))
+                if difference is not None and difference.kind is Kind.MISSING_ON_SHARE:
+                    continue  # reported as unrepresentable just above
+        if difference is not None:
+            held.append(difference)
     yield from held
 
 
+def _extends(path: str, earlier: str) -> bool:
+    """Tell whether `path` sorts between `earlier` and `earlier/` inclusive, where a folder can still
+    give `earlier` the same name: it starts with `earlier` and a character below "/", or is `earlier/`.
+
+    Code point order and UTF-8 byte order agree on a single character compared with "/".
+    """
+    return path.startswith(earlier) and path[len(earlier) :] <= "/"
+
+
 SAME_NAME = "a file and a folder have the same name"
-
-
-class _BucketEntry:
-    """Every bucket entry, passed through the merge so `compare` can spot same-name conflicts."""
-
-    __slots__ = ("entry", "path")
-
-    def __init__(self, entry: Entry) -> None:
-        self.entry = entry
-        self.path = entry.path
 
 
 def _mark_conflict(held: deque[Difference], name: str) -> None:
     for index, item in enumerate(held):
         if item.path == name:
             held[index] = Difference(Kind.UNREPRESENTABLE, name, item.bucket, item.share, SAME_NAME)
-
-
-def _release_key(path: str) -> bytes:
-    return (path + "/").encode("utf-8", "surrogateescape")
-
-
-def _merge(bucket, share, now, settle_seconds, direct_writes) -> Iterator[Difference | _BucketEntry]:
-    bucket_entry = next(bucket, None)
-    share_entry = next(share, None)
-    while bucket_entry is not None or share_entry is not None:
-        if share_entry is None or (bucket_entry is not None and bucket_entry.sort_key < share_entry.sort_key):
-            yield _BucketEntry(bucket_entry)
-            yield _bucket_only(bucket_entry)
-            bucket_entry = next(bucket, None)
-        elif bucket_entry is None or share_entry.sort_key < bucket_entry.sort_key:
-            yield _share_only(share_entry, now, settle_seconds)
-            share_entry = next(share, None)
-        else:
-            yield _BucketEntry(bucket_entry)
-            difference = _both(bucket_entry, share_entry, now, settle_seconds, direct_writes)
-            if difference is not None:
-                yield difference
-            bucket_entry = next(bucket, None)
-            share_entry = next(share, None)
 
 
 def _bucket_only(entry: Entry) -> Difference:
