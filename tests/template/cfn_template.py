@@ -37,11 +37,16 @@ DEMO_BUCKET = "sgw-drift-demo-bucket"
 SECOND_BUCKET = "sgw-drift-second-bucket"
 DEMO_SHARE_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:share/share-1A2B3C4D"
 SECOND_SHARE_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:share/share-5E6F7A8B"
+SLACK_WEBHOOK_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:sgw-drift/slack-webhook-AbCdEf"
 
-# Two buckets and two shares, so that list parameters are resolved as lists and not by luck.
+MOUNT_INSTANCE_IDS = ("i-052fcf7f6fa590e08", "i-0abcdef1234567890")
+
+# Two buckets, two shares and two mount hosts, so that list parameters are resolved as lists and not by luck.
 TEST_PARAMETERS = {
     "BucketNames": f"{DEMO_BUCKET},{SECOND_BUCKET}",
     "FileShareArns": f"{DEMO_SHARE_ARN},{SECOND_SHARE_ARN}",
+    "SlackWebhookSecretArn": SLACK_WEBHOOK_SECRET_ARN,
+    "MountInstanceIds": ",".join(MOUNT_INSTANCE_IDS),
 }
 
 
@@ -302,8 +307,9 @@ def pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> boo
 
     Follows "Amazon EventBridge event patterns" in the EventBridge User Guide. Every field in the
     pattern must match. An array in the pattern matches when the event's value equals any of its
-    values, and when the event's value is an array, when one of its elements does. Content filters
-    (prefix, anything-but, numeric, exists, ...) raise NotImplementedError.
+    values, and when the event's value is an array, when one of its elements does. The only content
+    filter supported is `{"prefix": "..."}` on strings; the others (anything-but, numeric, exists, ...)
+    raise NotImplementedError.
     """
     for field, expected in pattern.items():
         if field not in event:
@@ -318,11 +324,20 @@ def pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> boo
                 f"invalid pattern field {field!r}: expected an array or an object, got {expected!r}"
             )
         for value in expected:
-            if isinstance(value, dict):
+            if isinstance(value, dict) and set(value) != {"prefix"}:
                 raise NotImplementedError(f"content filter {value!r} in field {field!r}")
         candidates = actual if isinstance(actual, list) else [actual]
         if not any(
-            candidate in expected for candidate in candidates if not isinstance(candidate, (dict, list))
+            _value_matches(value, candidate)
+            for candidate in candidates
+            if not isinstance(candidate, (dict, list))
+            for value in expected
         ):
             return False
     return True
+
+
+def _value_matches(value: Any, candidate: Any) -> bool:
+    if isinstance(value, dict):
+        return isinstance(candidate, str) and candidate.startswith(value["prefix"])
+    return candidate == value

@@ -27,6 +27,16 @@ INTENDED_RULE = {
     "s3-object-created-other-bucket.json": None,
     "refresh-complete.json": "RefreshCacheEvent",
     "refresh-complete-legacy.json": "RefreshCacheEvent",
+    "cloudtrail-fleet-delete-file-system-item.json": "FleetManagerCommands",
+    "cloudtrail-fleet-get-file-system-content.json": "FleetManagerCommands",
+    "cloudtrail-fleet-copy-file-system-item.json": "FleetManagerCommands",
+    "cloudtrail-fleet-create-directory.json": "FleetManagerCommands",
+    "cloudtrail-fleet-move-file-system-item.json": "FleetManagerCommands",
+    "cloudtrail-fleet-rename-file-system-item.json": "FleetManagerCommands",
+    # The rule passes failed calls on; FleetManagerFunction ignores them (it reads errorCode).
+    "cloudtrail-fleet-failed-call.json": "FleetManagerCommands",
+    # sgw-drift's own listing document does not start with AWSFleetManager-.
+    "cloudtrail-sgw-drift-own-listing.json": None,
 }
 
 
@@ -36,9 +46,11 @@ def patterns():
     resolver = IntrinsicResolver(template)
     resources = template["Resources"]
     refresh_event = resources["RefreshCompletedFunction"]["Properties"]["Events"]["RefreshCacheEvent"]
+    fleet_event = resources["FleetManagerFunction"]["Properties"]["Events"]["FleetManagerCommands"]
     return {
         "ObjectChangesRule": resolver.resolve(resources["ObjectChangesRule"]["Properties"]["EventPattern"]),
         "RefreshCacheEvent": resolver.resolve(refresh_event["Properties"]["Pattern"]),
+        "FleetManagerCommands": resolver.resolve(fleet_event["Properties"]["Pattern"]),
     }
 
 
@@ -102,4 +114,20 @@ def test_matcher_nested_objects_all_fields():
 
 def test_matcher_rejects_content_filters():
     with pytest.raises(NotImplementedError):
-        pattern_matches({"source": [{"prefix": "aws."}]}, {"source": "aws.s3"})
+        pattern_matches({"source": [{"anything-but": "aws.s3"}]}, {"source": "aws.s3"})
+
+
+def test_matcher_prefix_filter():
+    pattern = {"detail": {"documentName": [{"prefix": "AWSFleetManager-"}]}}
+
+    assert pattern_matches(pattern, {"detail": {"documentName": "AWSFleetManager-CreateDirectory"}})
+    assert not pattern_matches(pattern, {"detail": {"documentName": "AWS-RunShellScript"}})
+    assert not pattern_matches(pattern, {"detail": {"documentName": 7}})
+
+
+def test_fleet_rule_matches_only_fleet_manager_send_command(patterns):
+    event = load_event("cloudtrail-fleet-delete-file-system-item.json")
+    other_call = {**event, "detail": {**event["detail"], "eventName": "UpdateInstanceInformation"}}
+
+    assert pattern_matches(patterns["FleetManagerCommands"], event)
+    assert not pattern_matches(patterns["FleetManagerCommands"], other_call)

@@ -7,6 +7,7 @@ from cfn_template import (
     ACCOUNT_ID,
     DEMO_BUCKET,
     DEMO_SHARE_ARN,
+    MOUNT_INSTANCE_IDS,
     REGION,
     SECOND_BUCKET,
     SECOND_SHARE_ARN,
@@ -36,11 +37,33 @@ SHARED_PERMISSIONS = {
     "xray:PutTraceSegments": {"*"},
     "xray:PutTelemetryRecords": {"*"},
 }
-ACTIONS_WITHOUT_RESOURCE_TYPE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Listing shares through their mount hosts. SendCommand names the stack's document and the instances
+# of MountInstanceIds; GetCommandInvocation supports no resource type (Service Authorization Reference,
+# "Actions, resources, and condition keys for AWS Systems Manager").
+LISTING_DOCUMENT_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:document/<ShareListingDocument>"
+LISTING_PERMISSIONS = {
+    "ssm:SendCommand": {LISTING_DOCUMENT_ARN, *(f"arn:aws:ec2:*:*:instance/{iid}" for iid in MOUNT_INSTANCE_IDS)},
+    "ssm:GetCommandInvocation": {"*"},
+    "s3:GetObject": {"<ListingOutputBucket.Arn>/listings/*"},
+}
+ACTIONS_WITHOUT_RESOURCE_TYPE = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "ssm:GetCommandInvocation",
+    "ssm:ListCommands",
+}
+
+
+def with_listing(permissions: dict[str, set[str]]) -> dict[str, set[str]]:
+    merged = {action: set(resources) for action, resources in permissions.items()}
+    for action, resources in LISTING_PERMISSIONS.items():
+        merged.setdefault(action, set()).update(resources)
+    return merged
+
 
 EXPECTED_PERMISSIONS = {
     "ObjectEventsFunction": {
-        **SHARED_PERMISSIONS,
+        **with_listing(SHARED_PERMISSIONS),
         "logs:CreateLogStream": {"<ObjectEventsLogGroup.Arn>"},
         "logs:PutLogEvents": {"<ObjectEventsLogGroup.Arn>"},
         "sqs:ReceiveMessage": {"<ObjectEventsQueue.Arn>"},
@@ -49,16 +72,23 @@ EXPECTED_PERMISSIONS = {
         "sqs:SendMessage": {"<ObjectEventsDLQ.Arn>"},
     },
     "RefreshCompletedFunction": {
-        **SHARED_PERMISSIONS,
+        **with_listing(SHARED_PERMISSIONS),
         "logs:CreateLogStream": {"<RefreshCompletedLogGroup.Arn>"},
         "logs:PutLogEvents": {"<RefreshCompletedLogGroup.Arn>"},
         "sqs:SendMessage": {"<InvocationFailureDLQ.Arn>"},
     },
     "ReconcileFunction": {
-        **SHARED_PERMISSIONS,
+        **with_listing(SHARED_PERMISSIONS),
         "logs:CreateLogStream": {"<ReconcileLogGroup.Arn>"},
         "logs:PutLogEvents": {"<ReconcileLogGroup.Arn>"},
         "sqs:SendMessage": {"<InvocationFailureDLQ.Arn>"},
+    },
+    "FleetManagerFunction": {
+        **with_listing(SHARED_PERMISSIONS),
+        "logs:CreateLogStream": {"<FleetManagerLogGroup.Arn>"},
+        "logs:PutLogEvents": {"<FleetManagerLogGroup.Arn>"},
+        "sqs:SendMessage": {"<InvocationFailureDLQ.Arn>"},
+        "ssm:ListCommands": {"*"},
     },
 }
 
@@ -166,6 +196,7 @@ def test_queue_policies_allow_only_our_rules(transformed):
             "aws:SourceArn": [
                 {"Fn::GetAtt": ["ObjectChangesRule", "Arn"]},
                 {"Fn::GetAtt": ["RefreshCompletedFunctionRefreshCacheEvent", "Arn"]},
+                {"Fn::GetAtt": ["FleetManagerFunctionFleetManagerCommands", "Arn"]},
             ]
         }
     }

@@ -62,8 +62,12 @@ class Settings(BaseModel):
     refresh_slot_timeout_seconds: int = Field(ge=60, le=86_400)
     max_refresh_attempts: int = Field(ge=1, le=20)
     dead_letter_queue_url: str | None = None
+    listing_document_name: str | None = Field(default=None, pattern=r"^[a-zA-Z0-9_\-.]{3,128}$")
+    listing_output_bucket: str | None = Field(default=None, min_length=3, max_length=63)
+    mount_instance_ids: tuple[str, ...] = ()
+    sgw_drift_role_arns: tuple[str, ...] = ()
 
-    @field_validator("file_share_arns", mode="before")
+    @field_validator("file_share_arns", "mount_instance_ids", "sgw_drift_role_arns", mode="before")
     @classmethod
     def _split_arns(cls, value: object) -> object:
         if isinstance(value, str):
@@ -88,8 +92,18 @@ ENVIRONMENT_VARIABLES = {
     "refresh_slot_timeout_seconds": "REFRESH_SLOT_TIMEOUT_SECONDS",
     "max_refresh_attempts": "MAX_REFRESH_ATTEMPTS",
     "dead_letter_queue_url": "DEAD_LETTER_QUEUE_URL",
+    "listing_document_name": "LISTING_DOCUMENT_NAME",
+    "listing_output_bucket": "LISTING_OUTPUT_BUCKET",
+    "mount_instance_ids": "MOUNT_INSTANCE_IDS",
+    "sgw_drift_role_arns": "SGW_DRIFT_ROLE_ARNS",
 }
-OPTIONAL_VARIABLES = {"dead_letter_queue_url"}
+OPTIONAL_VARIABLES = {
+    "dead_letter_queue_url",
+    "listing_document_name",
+    "listing_output_bucket",
+    "mount_instance_ids",
+    "sgw_drift_role_arns",
+}
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -129,7 +143,29 @@ def parse_shares_document(text: str, settings: Settings) -> SharesDocument:
             f"SSM parameter {name} configures {', '.join(unknown)}, which the stack parameter FileShareArns "
             "does not list; add them to FileShareArns and redeploy, so the functions may refresh them"
         )
+    _check_mounts(document, settings)
     return document
+
+
+def _check_mounts(document: SharesDocument, settings: Settings) -> None:
+    """Reject mount hosts that the functions may not send the listing document to."""
+    name = settings.shares_parameter_name
+    mounted = {arn: options.mount for arn, options in document.shares.items() if options.mount is not None}
+    if not mounted or not settings.listing_document_name:
+        return  # without the listing document no share is listed: every share runs unverified
+    if not settings.listing_output_bucket:
+        raise ConfigurationError(
+            "LISTING_DOCUMENT_NAME is set but LISTING_OUTPUT_BUCKET is missing; deploy with template.yaml, "
+            "which sets both"
+        )
+    allowed = set(settings.mount_instance_ids)
+    outside = sorted({mount.instance_id for mount in mounted.values()} - allowed)
+    if outside:
+        raise ConfigurationError(
+            f"SSM parameter {name} names mount hosts {', '.join(outside)}, which the stack parameter "
+            "MountInstanceIds does not list; add them to MountInstanceIds and redeploy, so the functions "
+            "may run the listing document there"
+        )
 
 
 def _describe(error: ValidationError, names: Mapping[str, str] | None = None) -> str:

@@ -142,3 +142,10 @@ def handle_reconcile(event: dict, context: Any, runtime: Runtime | None = None) 
     else:
         runtime.service.tick()
     return {"mode": request.mode}
+
+
+def handle_fleet_manager(event: dict, context: Any, runtime: Runtime | None = None) -> dict:
+    """Handle a CloudTrail `SendCommand` event of a Fleet Manager document (see `sgw_drift.fleet`)."""
+    from .fleet import handle_fleet_manager as handle
+
+    return handle(event, context, runtime)

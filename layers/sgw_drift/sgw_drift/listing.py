@@ -44,3 +44,6 @@ class ShareLister(Protocol):
     def list_tree(self, share_arn: str) -> Iterator[Entry]:
         """Yield every file and directory of the share, sorted by `Entry.sort_key`."""
         ...
+
+    # A lister may also define `can_list(share_arn) -> bool` (which shares it can list; every share
+    # when absent) and `prefetch(share_arn, folders)` (list many folders at once before `list_folder`).

@@ -15,6 +15,9 @@ class LocalDirectoryLister:
     def __init__(self, mounts: dict[str, str]) -> None:
         self._mounts = mounts
 
+    def can_list(self, share_arn: str) -> bool:
+        return share_arn in self._mounts
+
     def list_folder(self, share_arn: str, folder: str) -> Iterator[Entry]:
         base = self._root(share_arn)
         relative = "" if folder == ROOT else folder.strip("/") + "/"

@@ -7,6 +7,7 @@ file gateway emulator.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +20,14 @@ from botocore.config import Config
 
 from .alerts.publisher import AlertPublisher
 from .bucket import BucketLister
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, VirtualClock
 from .config import ConfigurationError, Settings, load_settings, parse_shares_document
+from .fleet import FleetWatch
 from .gateway import GatewayAdapter
 from .incidents import Incidents
 from .listing import ShareLister
+from .observability import logger
+from .runcommand import RunCommandLister
 from .scheduler import RefreshScheduler
 from .service import DriftService
 from .shares import Share, ShareRegistry, describe_shares
@@ -43,6 +47,7 @@ class Runtime:
     idempotency_store: DynamoDBPersistenceLayer
     sqs: object
     clock: Clock
+    fleet: FleetWatch | None = None
 
 
 def build_runtime(
@@ -52,8 +57,14 @@ def build_runtime(
     clock: Clock | None = None,
     share_lister: ShareLister | None = None,
     storagegateway=None,
+    command_client=None,
 ) -> Runtime:
-    """Build the pipeline from environment variables; raises ConfigurationError naming a bad setting."""
+    """Build the pipeline from environment variables; raises ConfigurationError naming a bad setting.
+
+    `command_client` is the SSM client for Run Command calls (SendCommand, GetCommandInvocation,
+    ListCommands); tests pass an emulated mount host. Without `share_lister`, shares that have a
+    mount host are listed through it with the stack's listing document.
+    """
     settings = load_settings(environ)
     session = session or boto3.session.Session()
     clock = clock or SystemClock()
@@ -65,6 +76,9 @@ def build_runtime(
     storagegateway = storagegateway or client("storagegateway")
     document = parse_shares_document(_read_shares_parameter(client("ssm"), settings), settings)
     shares = describe_shares(storagegateway, settings.file_share_arns, document.shares)
+    command_client = command_client or client("ssm")
+    if share_lister is None:
+        share_lister = _mount_lister(settings, shares, command_client, s3, clock)
 
     table = session.resource("dynamodb", config=RETRY_CONFIG).Table(settings.state_table_name)
     store = StateStore(table, clock)
@@ -86,7 +100,29 @@ def build_runtime(
         sort_key_attr="sk",
         boto3_client=client("dynamodb"),
     )
-    return Runtime(settings, service, shares, idempotency_store, client("sqs"), clock)
+    fleet = FleetWatch(service, command_client, own_role_arns=settings.sgw_drift_role_arns)
+    return Runtime(settings, service, shares, idempotency_store, client("sqs"), clock, fleet)
+
+
+def _mount_lister(settings: Settings, shares: list[Share], command_client, s3, clock: Clock) -> ShareLister | None:
+    """Return a Run Command lister for the shares that have a mount host, or None when none has."""
+    mounts = {share.arn: share.mount for share in shares if share.mount is not None}
+    if not mounts:
+        return None
+    if not settings.listing_document_name or not settings.listing_output_bucket:
+        logger.warning("shares have mount hosts but LISTING_DOCUMENT_NAME is not set; they run unverified",
+                       share_count=len(mounts))
+        return None
+    return RunCommandLister(
+        command_client,
+        s3,
+        document_name=settings.listing_document_name,
+        output_bucket=settings.listing_output_bucket,
+        mounts=mounts,
+        clock=clock,
+        # Polling waits on the runtime's clock, so a virtual clock moves instead of the process sleeping.
+        sleep=clock.advance if isinstance(clock, VirtualClock) else time.sleep,
+    )
 
 
 def _read_shares_parameter(ssm, settings: Settings) -> str:

@@ -13,6 +13,7 @@ from .clock import Clock
 from .compare import Kind, compare
 from .events import LISTING_CHANGES, RefreshCompleteEvent, S3ObjectEvent, sequencer_is_newer
 from .incidents import Incidents
+from .listing import ListingError
 from .observability import logger, metrics
 from .paths import ROOT, folder_list_entry, parent_folder
 from .planner import plan_refresh
@@ -106,6 +107,8 @@ class DriftService:
         records = self.store.folders(share.arn, Status.DIRTY)
         if not records:
             return
+        # A Run Command lister lists every folder in one command instead of one command per folder.
+        self.verifier.prefetch(share, [record.folder for record in records if not record.unverified])
         started = self.clock.now()
         counts: Counter[str] = Counter()
         samples: list[str] = []
@@ -289,14 +292,21 @@ class DriftService:
             now = self.clock.now()
             settle = share.settle_seconds if share.settle_seconds is not None else self.verifier.settle_seconds
             folders = set()
-            for difference in compare(
-                self.verifier.bucket_lister.list_tree(share),
-                self.verifier.share_lister.list_tree(share.arn),
-                now=now,
-                settle_seconds=settle,
-            ):
-                if difference.kind.is_drift:
-                    folders.add(parent_folder(difference.path))
+            try:
+                for difference in compare(
+                    self.verifier.bucket_lister.list_tree(share),
+                    self.verifier.share_lister.list_tree(share.arn),
+                    now=now,
+                    settle_seconds=settle,
+                ):
+                    if difference.kind.is_drift:
+                        folders.add(parent_folder(difference.path))
+            except ListingError as error:
+                # A failed or truncated listing is never compared: nothing is marked from it.
+                logger.warning("share listing failed, sweep of this share skipped", share_arn=share.arn,
+                               error=str(error))
+                metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
+                continue
             for folder in sorted(folders):
                 self.store.mark_dirty(share.arn, folder, relative_key=None, deleted=False, unverified=False)
             logger.info("sweep finished", share_arn=share.arn, drifted_folders=len(folders))

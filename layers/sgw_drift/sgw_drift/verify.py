@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .bucket import BucketLister
@@ -39,13 +40,23 @@ class Verifier:
         self.settle_seconds = settle_seconds
 
     def can_verify(self, share: Share) -> bool:
-        return self.share_lister is not None
+        """Tell whether the share can be listed; a lister without `can_list` lists every share."""
+        if self.share_lister is None:
+            return False
+        can_list = getattr(self.share_lister, "can_list", None)
+        return can_list is None or bool(can_list(share.arn))
+
+    def prefetch(self, share: Share, folders: Iterable[str]) -> None:
+        """Let a lister that supports it list many folders at once before `verify_folder` asks for each."""
+        prefetch = getattr(self.share_lister, "prefetch", None)
+        if prefetch is not None and self.can_verify(share):
+            prefetch(share.arn, list(folders))
 
     def verify_folder(
         self, share: Share, folder: str, *, now: float, direct_writes: dict[str, float] | None = None
     ) -> FolderResult:
-        if self.share_lister is None:
-            return FolderResult(folder, verified=False, error="no share lister configured")
+        if self.share_lister is None or not self.can_verify(share):
+            return FolderResult(folder, verified=False, error="no share lister for this share (no mount host)")
         settle = share.settle_seconds if share.settle_seconds is not None else self.settle_seconds
         try:
             # The share listing is taken whole first: a failed listing must never half-compare.

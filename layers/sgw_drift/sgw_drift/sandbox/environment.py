@@ -132,8 +132,14 @@ class Sandbox:
     ) -> str:
         return self.gateway.add_share(gateway_arn, bucket, prefix, protocol, share_id=share_id)
 
-    def start(self, share_options: dict | None = None) -> Runtime:
-        """Build the runtime the handlers use, from the same environment variables as on Lambda."""
+    def start(
+        self, share_options: dict | None = None, *, environ: dict | None = None, command_client=None
+    ) -> Runtime:
+        """Build the runtime the handlers use, from the same environment variables as on Lambda.
+
+        `environ` adds variables (such as LISTING_DOCUMENT_NAME), and `command_client` answers Run
+        Command calls (an `EmulatedMountHost`).
+        """
         shares = [
             info["FileShareARN"] for info in self.gateway.client().list_file_shares()["FileShareInfoList"]
         ]
@@ -149,6 +155,7 @@ class Sandbox:
             "REFRESH_SLOT_TIMEOUT_SECONDS": str(self.slot_timeout_seconds),
             "MAX_REFRESH_ATTEMPTS": str(self.max_attempts),
             "DEAD_LETTER_QUEUE_URL": self.dlq_url,
+            **(environ or {}),
         }
         self.runtime = build_runtime(
             self.environ,
@@ -156,6 +163,7 @@ class Sandbox:
             clock=self.clock,
             share_lister=self.gateway.lister if self.verify_shares else None,
             storagegateway=self.gateway.client(),
+            command_client=command_client,
         )
         self._stack.enter_context(use_runtime(self.runtime))
         return self.runtime

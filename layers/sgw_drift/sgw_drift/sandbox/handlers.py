@@ -11,6 +11,7 @@ FUNCTIONS = {
     "object_events": "ObjectEventsFunction",
     "refresh_completed": "RefreshCompletedFunction",
     "reconcile": "ReconcileFunction",
+    "fleet_manager": "FleetManagerFunction",
 }
 
 
