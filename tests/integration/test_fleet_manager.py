@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -60,13 +61,20 @@ def audits(box: Sandbox) -> list[dict]:
 
 def audit_records(box: Sandbox) -> list[dict]:
     table = box.runtime.service.store.table
-    return table.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{INSTANCE}"})[
-        "Items"]
+    return table.query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{INSTANCE}"}
+    )["Items"]
 
 
 def fleet(box: Sandbox, operation: str, parameters: dict) -> dict:
-    event = box.host.fleet_manager(INSTANCE, operation, parameters, principal_role=OPERATOR_ROLE,
-                                   session="alice@example.com", when=box.clock.now())
+    event = box.host.fleet_manager(
+        INSTANCE,
+        operation,
+        parameters,
+        principal_role=OPERATOR_ROLE,
+        session="alice@example.com",
+        when=box.clock.now(),
+    )
     return invoke("fleet_manager", event)
 
 
@@ -121,12 +129,21 @@ def test_reference_delete_record_audited_with_path_unknown(box):
     ("operation", "parameters", "recovered"),
     [
         ("DeleteFileSystemItem", {"Path": [f"{MOUNT}/team/a.txt"]}, [f"{MOUNT}/team/a.txt"]),
-        ("RenameFileSystemItem", {"Path": [f"{MOUNT}/team/a.txt"], "NewName": ["renamed.txt"]},
-         [f"{MOUNT}/team/a.txt"]),
-        ("MoveFileSystemItem", {"Path": [f"{MOUNT}/team/a.txt"], "Destination": [f"{MOUNT}/archive/a.txt"]},
-         [f"{MOUNT}/team/a.txt", f"{MOUNT}/archive/a.txt"]),
-        ("CopyFileSystemItem", {"Path": [f"{MOUNT}/team/a.txt"], "Destination": [f"{MOUNT}/team/copy.txt"]},
-         [f"{MOUNT}/team/a.txt", f"{MOUNT}/team/copy.txt"]),
+        (
+            "RenameFileSystemItem",
+            {"Path": [f"{MOUNT}/team/a.txt"], "NewName": ["renamed.txt"]},
+            [f"{MOUNT}/team/a.txt"],
+        ),
+        (
+            "MoveFileSystemItem",
+            {"Path": [f"{MOUNT}/team/a.txt"], "Destination": [f"{MOUNT}/archive/a.txt"]},
+            [f"{MOUNT}/team/a.txt", f"{MOUNT}/archive/a.txt"],
+        ),
+        (
+            "CopyFileSystemItem",
+            {"Path": [f"{MOUNT}/team/a.txt"], "Destination": [f"{MOUNT}/team/copy.txt"]},
+            [f"{MOUNT}/team/a.txt", f"{MOUNT}/team/copy.txt"],
+        ),
         ("CreateDirectory", {"Path": [f"{MOUNT}/team/新しいフォルダ"]}, [f"{MOUNT}/team/新しいフォルダ"]),
     ],
 )
@@ -232,3 +249,18 @@ def test_run_command_listing_confirms_and_resolves_direct_edit():
         assert [call.folder_list for call in box.refresh_calls()] == [["/docs"]]
         assert [alert["event"] for alert in box.alerts()] == ["opened", "resolved"]
         assert box.drift(box.share_arn) == []
+
+
+def test_demo_shows_fleet_manager_audits(capsys):
+    from sgw_drift.demo import run_demo
+
+    code = run_demo(as_json=True)
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert summary["fleet_manager_audits"] == 2
+    assert summary["fleet_manager_paths"] == [
+        ["/storage/reports/2026/q2.csv"],
+        ["/storage/営業部/議事録.txt"],
+    ]
+    assert summary["drift_remaining"] == 0

@@ -1,4 +1,4 @@
-"""RunCommandLister: SendCommand, polling GetCommandInvocation (botocore Stubber), output read from S3 (moto)."""
+"""RunCommandLister: SendCommand and GetCommandInvocation (botocore Stubber), output read from S3 (moto)."""
 
 from __future__ import annotations
 
@@ -60,14 +60,21 @@ def aws():
 def make_lister(ssm, s3, **kwargs) -> tuple[RunCommandLister, list[float]]:
     sleeps: list[float] = []
     lister = RunCommandLister(
-        ssm, s3, document_name=DOCUMENT, output_bucket=OUTPUT_BUCKET,
+        ssm,
+        s3,
+        document_name=DOCUMENT,
+        output_bucket=OUTPUT_BUCKET,
         mounts={SHARE_ARN: MountHost(instance_id=INSTANCE, path="/storage")},
-        clock=VirtualClock(), sleep=sleeps.append, **kwargs,
+        clock=VirtualClock(),
+        sleep=sleeps.append,
+        **kwargs,
     )
     return lister, sleeps
 
 
-def expect_send(stub: Stubber, folders: list[str], recursive: bool = False, command_id: str = COMMAND_ID) -> None:
+def expect_send(
+    stub: Stubber, folders: list[str], recursive: bool = False, command_id: str = COMMAND_ID
+) -> None:
     stub.add_response(
         "send_command",
         {"Command": {"CommandId": command_id}},
@@ -87,18 +94,30 @@ def expect_send(stub: Stubber, folders: list[str], recursive: bool = False, comm
     )
 
 
-def expect_status(stub: Stubber, status: str, *, url: str = "", stdout: str = "", command_id: str = COMMAND_ID):
+def expect_status(
+    stub: Stubber, status: str, *, url: str = "", stdout: str = "", command_id: str = COMMAND_ID
+):
     stub.add_response(
         "get_command_invocation",
-        {"CommandId": command_id, "InstanceId": INSTANCE, "Status": status, "StatusDetails": status,
-         "StandardOutputContent": stdout, "StandardOutputUrl": url},
+        {
+            "CommandId": command_id,
+            "InstanceId": INSTANCE,
+            "Status": status,
+            "StatusDetails": status,
+            "StandardOutputContent": stdout,
+            "StandardOutputUrl": url,
+        },
         {"CommandId": command_id, "InstanceId": INSTANCE},
     )
 
 
 def expect_not_visible(stub: Stubber, command_id: str = COMMAND_ID) -> None:
-    stub.add_client_error("get_command_invocation", service_error_code="InvocationDoesNotExist",
-                          http_status_code=400, expected_params={"CommandId": command_id, "InstanceId": INSTANCE})
+    stub.add_client_error(
+        "get_command_invocation",
+        service_error_code="InvocationDoesNotExist",
+        http_status_code=400,
+        expected_params={"CommandId": command_id, "InstanceId": INSTANCE},
+    )
 
 
 def test_polls_through_not_visible_and_in_progress(aws):
@@ -181,8 +200,9 @@ def test_access_denied_on_poll_raises(aws):
 
     with Stubber(ssm) as stub:
         expect_send(stub, ["/"])
-        stub.add_client_error("get_command_invocation", service_error_code="AccessDeniedException",
-                              http_status_code=400)
+        stub.add_client_error(
+            "get_command_invocation", service_error_code="AccessDeniedException", http_status_code=400
+        )
         with pytest.raises(ListingError, match="GetCommandInvocation"):
             list(lister.list_folder(SHARE_ARN, "/"))
 
@@ -219,8 +239,14 @@ def test_truncated_output_leaves_folder_unverified_without_drift(aws):
     text = listing_text({"/docs": [("f", 3, f"{index}.txt") for index in range(3)]})
     s3.put_object(Bucket=OUTPUT_BUCKET, Key=output_key(), Body=text[:40].encode())
     lister, _ = make_lister(ssm, s3)
-    share = Share(SHARE_ARN, "arn:aws:storagegateway:ap-northeast-1:123456789012:gateway/sgw-12A3456B", "data", "",
-                  "NFS", mount=MountHost(instance_id=INSTANCE, path="/storage"))
+    share = Share(
+        SHARE_ARN,
+        "arn:aws:storagegateway:ap-northeast-1:123456789012:gateway/sgw-12A3456B",
+        "data",
+        "",
+        "NFS",
+        mount=MountHost(instance_id=INSTANCE, path="/storage"),
+    )
     verifier = Verifier(BucketLister(s3), lister, settle_seconds=0)
 
     with Stubber(ssm) as stub:
@@ -245,7 +271,9 @@ def test_prefetch_sends_one_command_for_many_folders(aws):
         expect_send(stub, folders)
         expect_status(stub, "Success", url=output_url())
         lister.prefetch(SHARE_ARN, folders)
-        listed = {folder: [entry.path for entry in lister.list_folder(SHARE_ARN, folder)] for folder in folders}
+        listed = {
+            folder: [entry.path for entry in lister.list_folder(SHARE_ARN, folder)] for folder in folders
+        }
         stub.assert_no_pending_responses()
 
     assert listed == {"/a": ["a/x.txt"], "/b": ["b/x.txt"], "/c": ["c/x.txt"]}

@@ -20,7 +20,7 @@ SHELLS = [shell for shell in ("dash", "bash") if shutil.which(shell)]
 HARD_NAMES = [
     "new\nline.txt",
     "tab\there.txt",
-    "double\"quote.txt",
+    'double"quote.txt',
     "single'quote.txt",
     "$(touch injected).txt",
     "`touch injected`.txt",
@@ -40,8 +40,15 @@ def listing_script() -> str:
     return "\n".join(step["inputs"]["runCommand"])
 
 
-def run_listing(mount: Path, folders: list[str], *, recursive: bool = False, shell: str = "sh",
-                is_mount_point: bool = True, tmp_path: Path) -> subprocess.CompletedProcess:
+def run_listing(
+    mount: Path,
+    folders: list[str],
+    *,
+    recursive: bool = False,
+    shell: str = "sh",
+    is_mount_point: bool = True,
+    tmp_path: Path,
+) -> subprocess.CompletedProcess:
     """Run the document's script the way the SSM agent does: parameters substituted into its text."""
     script = listing_script()
     for name, values in document_parameters(str(mount), folders, recursive=recursive).items():
@@ -51,7 +58,9 @@ def run_listing(mount: Path, folders: list[str], *, recursive: bool = False, she
     (stub / "mountpoint").write_text(f"#!/bin/sh\nexit {0 if is_mount_point else 1}\n")
     (stub / "mountpoint").chmod(0o755)
     environment = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}"}
-    return subprocess.run([shell, "-c", script], capture_output=True, env=environment, cwd=tmp_path, check=False)
+    return subprocess.run(
+        [shell, "-c", script], capture_output=True, env=environment, cwd=tmp_path, check=False
+    )
 
 
 @pytest.fixture
@@ -99,7 +108,9 @@ def test_script_reports_type_size_and_mtime(share, tmp_path):
 
     result = run_listing(share, ["/reports/2026"], tmp_path=tmp_path)
 
-    entries = parse_output(result.stdout.decode("ascii"), ["/reports/2026"], recursive=False)["/reports/2026"].entries
+    entries = parse_output(result.stdout.decode("ascii"), ["/reports/2026"], recursive=False)[
+        "/reports/2026"
+    ].entries
     by_path = {entry.path: entry for entry in entries}
     assert by_path["reports/2026/q1.csv"].size == 4
     assert by_path["reports/2026/q1.csv"].mtime == pytest.approx(1_780_000_000.25)
@@ -185,7 +196,9 @@ def test_parameters_are_base64_only():
 
     assert parameters["MountPath"] == [encode_text("/storage")]
     assert parameters["Folders"][0].count(",") == 2
-    assert set(parameters["Folders"][0]) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=,")
+    assert set(parameters["Folders"][0]) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=,"
+    )
     assert parameters["Recursive"] == ["false"]
 
 

@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the whole pipeline locally on moto and the gateway emulator")
     demo.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
     demo.set_defaults(run=_demo)
+
+    from .check import add_parser as add_check_parser
+
+    add_check_parser(commands)
     return parser
 
 

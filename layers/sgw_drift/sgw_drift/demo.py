@@ -15,6 +15,10 @@ import sys
 from dataclasses import dataclass, field
 
 BUCKET = "sgw-drift-demo-bucket"
+LISTING_OUTPUT_BUCKET = "sgw-drift-demo-listing-output"
+LISTING_DOCUMENT = "sgw-drift-ShareListingDocument-Demo"
+MOUNT_INSTANCE = "i-052fcf7f6fa590e08"
+MOUNT_PATH = "/storage"
 WINDOW_SECONDS = 20  # the SQS batching window the demo imitates
 
 # What the demo reads from the pipeline's structured logs, and how it words each line.
@@ -79,6 +83,7 @@ class _TimelineHandler(logging.Handler):
 
 def run_demo(as_json: bool = False) -> int:
     from .sandbox import Sandbox
+    from .sandbox.mounthost import EmulatedMountHost
 
     with Sandbox(settle_seconds=120) as box:
         box.create_bucket(BUCKET)
@@ -86,7 +91,16 @@ def run_demo(as_json: bool = False) -> int:
         whole = box.add_share(gateway, BUCKET, "", "NFS")
         projects = box.add_share(gateway, BUCKET, "projects/", "SMB")
         names = {whole: "share A (NFS, whole bucket)", projects: "share B (SMB, projects/)"}
-        box.start()
+        # Share A is mounted on an emulated EC2 instance, where an operator uses Fleet Manager.
+        box.create_bucket(LISTING_OUTPUT_BUCKET)
+        box.mount_host = EmulatedMountHost(box.gateway, box.s3, listing_document=LISTING_DOCUMENT)
+        box.mount_host.mount(MOUNT_INSTANCE, whole, MOUNT_PATH)
+        box.start(
+            {whole: {"mount": {"instance_id": MOUNT_INSTANCE, "path": MOUNT_PATH}}},
+            environ={"LISTING_DOCUMENT_NAME": LISTING_DOCUMENT, "LISTING_OUTPUT_BUCKET": LISTING_OUTPUT_BUCKET,
+                     "MOUNT_INSTANCE_IDS": MOUNT_INSTANCE},
+            command_client=box.mount_host,
+        )
 
         timeline = Timeline(box.clock, box.clock.now(), names)
         handler = _quiet_logs(timeline)
@@ -136,6 +150,9 @@ def _scenario(box, timeline: Timeline, whole: str, projects: str) -> dict:
     box.deliver()
     box.run(600)
 
+    timeline.add("phase", "3. Fleet Manager on the mount host of share A (edits through the mount)")
+    audits = _fleet_manager(box, timeline)
+
     alerts = box.alerts()
     calls = box.refresh_calls()
     drift = {timeline.names[share]: len(box.drift(share)) for share in (whole, projects)}
@@ -149,9 +166,37 @@ def _scenario(box, timeline: Timeline, whole: str, projects: str) -> dict:
         "incidents_resolved": sum(1 for alert in alerts if alert["event"] == "resolved"),
         "drift_remaining": sum(drift.values()),
         "drift_by_share": drift,
+        "fleet_manager_audits": len(audits),
+        "fleet_manager_paths": [audit["paths"] for audit in audits],
         "virtual_seconds": int(box.clock.now() - timeline.start),
         "alerts": [{"event": alert["event"], "subject": alert["subject"]} for alert in alerts],
     }
+
+
+def _fleet_manager(box, timeline: Timeline) -> list[dict]:
+    """Delete and rename a file with Fleet Manager; each call reaches FleetManagerFunction as CloudTrail sends it."""
+    from .sandbox.handlers import invoke
+
+    operations = [
+        ("DeleteFileSystemItem", {"Path": [f"{MOUNT_PATH}/reports/2026/q2.csv"]}),
+        ("RenameFileSystemItem", {"Path": [f"{MOUNT_PATH}/営業部/議事録.txt"], "NewName": ["議事録 2026.txt"]}),
+    ]
+    audits = []
+    for operation, parameters in operations:
+        event = box.mount_host.fleet_manager(MOUNT_INSTANCE, operation, parameters, principal_role="OpsAdmin",
+                                             session="operator@example.com", when=box.clock.now())
+        timeline.add("fleet manager", f"{operation} on {MOUNT_INSTANCE} by role/OpsAdmin (parameters hidden)")
+        invoke("fleet_manager", event)
+        sent = [alert for alert in box.alerts() if alert["event"] == "audit"]
+        record = box.runtime.service.store.table.query(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{MOUNT_INSTANCE}"},
+            ScanIndexForward=False, Limit=1,
+        )["Items"][0]
+        audits.append({"subject": sent[-1]["subject"], "paths": list(record.get("paths", []))})
+        timeline.add("audit alert", f"{operation}: path {audits[-1]['paths']} recovered with ListCommands")
+        box.clock.advance(30)
+    box.run(120)
+    return audits
 
 
 def _quiet_logs(timeline: Timeline) -> logging.Handler:
@@ -177,7 +222,8 @@ def _print_report(timeline: Timeline, summary: dict) -> None:
         out.write(f"  {alert['event']:<9} {alert['subject']}\n")
     out.write("\nSummary:\n")
     for key in ("direct_edits", "gateway_writes", "refresh_calls", "refresh_folders", "refresh_calls_rejected",
-                "incidents_opened", "incidents_resolved", "drift_remaining", "virtual_seconds"):
+                "incidents_opened", "incidents_resolved", "drift_remaining", "fleet_manager_audits",
+                "virtual_seconds"):
         out.write(f"  {key:<24} {summary[key]}\n")
     verdict = "every share matches its bucket" if summary["drift_remaining"] == 0 else "DRIFT REMAINS"
     out.write(f"\nResult: {verdict}.\n")

@@ -129,7 +129,7 @@ class SendCommandEvent(_Model):
 
 @dataclass
 class FleetOutcome:
-    """What one Fleet Manager call led to; `action` is one of the constants below."""
+    """Outcome of one Fleet Manager call; `action` is one of the constants below."""
 
     action: str
     audits: list[dict] = field(default_factory=list)
@@ -157,8 +157,11 @@ class FleetWatch:
     def handle(self, event: SendCommandEvent) -> FleetOutcome:
         detail = event.detail
         if detail.error_code:
-            logger.info("failed Fleet Manager call ignored", error_code=detail.error_code,
-                        document=event.document_name)
+            logger.info(
+                "failed Fleet Manager call ignored",
+                error_code=detail.error_code,
+                document=event.document_name,
+            )
             return FleetOutcome(IGNORED_FAILED)
         if _role_name(detail.user_identity.role_arn or "") in self.own_roles:
             logger.info("call made by sgw-drift itself ignored", document=event.document_name)
@@ -169,8 +172,11 @@ class FleetWatch:
         mounted = {instance: self._shares_on(instance) for instance in event.instance_ids}
         mounted = {instance: shares for instance, shares in mounted.items() if shares}
         if not mounted:
-            logger.info("Fleet Manager call on an instance that mounts no watched share ignored",
-                        document=document, instance_ids=event.instance_ids)
+            logger.info(
+                "Fleet Manager call on an instance that mounts no watched share ignored",
+                document=document,
+                instance_ids=event.instance_ids,
+            )
             return FleetOutcome(IGNORED_INSTANCE)
 
         paths = self.recover_paths(event.command_id)
@@ -198,8 +204,9 @@ class FleetWatch:
         try:
             commands = self.ssm.list_commands(CommandId=command_id).get("Commands", [])
         except (ClientError, BotoCoreError) as error:
-            logger.warning("cannot read the Fleet Manager command's parameters", command_id=command_id,
-                           error=str(error))
+            logger.warning(
+                "cannot read the Fleet Manager command's parameters", command_id=command_id, error=str(error)
+            )
             return None
         if not commands:
             logger.warning("Fleet Manager command not found by ListCommands", command_id=command_id)
@@ -211,17 +218,26 @@ class FleetWatch:
 
     def _shares_on(self, instance_id: str) -> list[Share]:
         return [
-            share for share in self.service.registry.shares
+            share
+            for share in self.service.registry.shares
             if share.mount is not None and share.mount.instance_id == instance_id
         ]
 
     # Mutating documents ---------------------------------------------------------------------------
 
-    def _audit(self, event: SendCommandEvent, instance: str, shares: list[Share], paths: list[str] | None,
-               outcome: FleetOutcome) -> None:
+    def _audit(
+        self,
+        event: SendCommandEvent,
+        instance: str,
+        shares: list[Share],
+        paths: list[str] | None,
+        outcome: FleetOutcome,
+    ) -> None:
         located = _locate(shares, paths or [])
         touched_shares = list(dict.fromkeys(share.arn for share, _ in located))
-        share_arn = touched_shares[0] if len(touched_shares) == 1 else (shares[0].arn if len(shares) == 1 else None)
+        share_arn = (
+            touched_shares[0] if len(touched_shares) == 1 else (shares[0].arn if len(shares) == 1 else None)
+        )
         identity = event.detail.user_identity
         audit: dict[str, Any] = {
             "operation": event.document_name.removeprefix(DOCUMENT_PREFIX),
@@ -236,8 +252,12 @@ class FleetWatch:
             "drift": None,
         }
         if paths is None:
-            logger.warning("Fleet Manager operation audited with path unknown", instance_id=instance,
-                           document=event.document_name, command_id=event.command_id)
+            logger.warning(
+                "Fleet Manager operation audited with path unknown",
+                instance_id=instance,
+                document=event.document_name,
+                command_id=event.command_id,
+            )
         else:
             audit["drift"] = self._verify_touched(located, outcome)
         self._record_audit(audit)
@@ -280,16 +300,25 @@ class FleetWatch:
                 "expiration": int(now) + AUDIT_TTL_SECONDS,
             }
         )
-        logger.info("Fleet Manager operation audited", instance_id=audit["instance_id"],
-                    document=audit["document"], share_arn=audit["share_arn"], path_count=len(audit["paths"]),
-                    command_id=audit.get("command_id"), drift=bool(audit["drift"]))
+        logger.info(
+            "Fleet Manager operation audited",
+            instance_id=audit["instance_id"],
+            document=audit["document"],
+            share_arn=audit["share_arn"],
+            path_count=len(audit["paths"]),
+            command_id=audit.get("command_id"),
+            drift=bool(audit["drift"]),
+        )
 
     # Browsing ---------------------------------------------------------------------------------------
 
-    def _freshness(self, instance: str, shares: list[Share], paths: list[str] | None,
-                   outcome: FleetOutcome) -> None:
+    def _freshness(
+        self, instance: str, shares: list[Share], paths: list[str] | None, outcome: FleetOutcome
+    ) -> None:
         if paths is None:
-            logger.warning("Fleet Manager folder view with path unknown, no freshness check", instance_id=instance)
+            logger.warning(
+                "Fleet Manager folder view with path unknown, no freshness check", instance_id=instance
+            )
             return
         for share, relative in _locate(shares, paths[:1]):
             folder = ROOT + relative.rstrip("/") if relative else ROOT
@@ -307,12 +336,15 @@ class FleetWatch:
             self.service.store.table.put_item(
                 Item={
                     "pk": f"FRESHNESS#{share_arn}",
-                    "sk": "FOLDER#" + hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()[:40],
+                    "sk": "FOLDER#"
+                    + hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()[:40],
                     "checked_at": Decimal(str(round(now, 3))),
                     "expiration": int(now) + 2 * FRESHNESS_INTERVAL_SECONDS,
                 },
                 ConditionExpression="attribute_not_exists(pk) OR checked_at <= :cutoff",
-                ExpressionAttributeValues={":cutoff": Decimal(str(round(now - FRESHNESS_INTERVAL_SECONDS, 3)))},
+                ExpressionAttributeValues={
+                    ":cutoff": Decimal(str(round(now - FRESHNESS_INTERVAL_SECONDS, 3)))
+                },
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -322,17 +354,26 @@ class FleetWatch:
 
     def _hand_over(self, share: Share, folder: str, outcome: FleetOutcome) -> None:
         """Mark the folder dirty and let the pipeline verify it and request the minimal refresh."""
-        self.service.store.mark_dirty(share.arn, folder, relative_key=None, deleted=False,
-                                      unverified=not self.service.verifier.can_verify(share))
+        self.service.store.mark_dirty(
+            share.arn,
+            folder,
+            relative_key=None,
+            deleted=False,
+            unverified=not self.service.verifier.can_verify(share),
+        )
         self.service.process([share.arn])
         waiting = [
-            record for record in self.service.store.folders(share.arn)
+            record
+            for record in self.service.store.folders(share.arn)
             if record.folder == folder and record.status in (Status.PENDING, Status.REFRESHING)
         ]
         if waiting:
             outcome.refreshed.append((share.arn, folder))
-            logger.info("stale folder seen through Fleet Manager, refresh requested", share_arn=share.arn,
-                        status=waiting[0].status)
+            logger.info(
+                "stale folder seen through Fleet Manager, refresh requested",
+                share_arn=share.arn,
+                status=waiting[0].status,
+            )
 
 
 def _locate(shares: list[Share], paths: list[str]) -> list[tuple[Share, str]]:
@@ -340,12 +381,14 @@ def _locate(shares: list[Share], paths: list[str]) -> list[tuple[Share, str]]:
     located = []
     for path in paths:
         best: tuple[Share, str] | None = None
+        best_length = -1
         for share in shares:
             assert share.mount is not None
             mount = share.mount.path.rstrip("/")
-            if path == mount or path.startswith(mount + "/"):
-                if best is None or len(mount) > len(best[0].mount.path.rstrip("/")):  # type: ignore[union-attr]
-                    best = (share, path[len(mount) :].strip("/"))
+            inside = path == mount or path.startswith(mount + "/")
+            # Of nested mount paths, the longest one that contains the path is the share it is on.
+            if inside and len(mount) > best_length:
+                best, best_length = (share, path[len(mount) :].strip("/")), len(mount)
         if best is not None:
             located.append(best)
     return located
@@ -363,7 +406,10 @@ def _summary(folder: str, drift: list[Difference]) -> str:
 
 
 def _role_name(arn: str) -> str:
-    """Return the role name of a role ARN (`role/path/Name`) or an assumed-role ARN (`assumed-role/Name/session`)."""
+    """Return the role name of a role ARN (`role/path/Name`) or of an assumed-role ARN.
+
+    An assumed-role ARN has the form `assumed-role/Name/session`.
+    """
     resource = arn.split(":", 5)[-1]
     if resource.startswith("assumed-role/"):
         return resource.split("/")[1]
@@ -391,7 +437,9 @@ def handle_fleet_manager(event: dict, context: Any, runtime=None) -> dict:
     config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_SECONDS)
     config.register_lambda_context(context)
 
-    @idempotent_function(data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config)
+    @idempotent_function(
+        data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config
+    )
     def handle_once(event: dict) -> dict:
         outcome = runtime.fleet.handle(parsed)
         return {

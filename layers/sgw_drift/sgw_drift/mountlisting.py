@@ -52,7 +52,7 @@ def document_parameters(mount_path: str, folders: list[str], *, recursive: bool)
 
 @dataclass
 class FolderListing:
-    """What the script reported for one folder: entries, or the reason it has none."""
+    """Script result for one folder: its entries, or the reason it has none."""
 
     folder: str
     status: str  # "ok", "absent", "refused", "invalid" or "error"
@@ -77,7 +77,9 @@ def parse_output(text: str, folders: list[str], *, recursive: bool) -> dict[str,
     lines = text.split("\n")
     error = next((line for line in lines if line.startswith(ERROR_PREFIX)), None)
     if error is not None:
-        raise ListingError(f"the listing script stopped on the mount host: {error[len(ERROR_PREFIX):].strip()}")
+        raise ListingError(
+            f"the listing script stopped on the mount host: {error[len(ERROR_PREFIX) :].strip()}"
+        )
     if not lines or lines[0].strip() != HEADER:
         raise ListingError("listing output does not start with the sgw-drift header; it is not a listing")
     if FOOTER not in (line.strip() for line in lines[-2:]):

@@ -1,9 +1,9 @@
 """Share lister that lists folders through the mount, on the instance that mounts the share.
 
 It sends the stack's listing document with Run Command, polls `GetCommandInvocation`, and reads
-the whole output from the stack's output bucket: `GetCommandInvocation` returns only the first
-24,000 characters of stdout (Systems Manager API Reference, GetCommandInvocation,
-StandardOutputContent), which a large folder exceeds.
+the whole output from the stack's output bucket. `GetCommandInvocation` itself returns only the
+first 24,000 characters of stdout (Systems Manager API Reference, GetCommandInvocation,
+StandardOutputContent), and a large folder exceeds that.
 """
 
 from __future__ import annotations
@@ -107,7 +107,9 @@ class RunCommandLister:
         now = self._clock.now()
         for batch in _batches(wanted):
             try:
-                listings: Mapping[str, FolderListing | ListingError] = self._run(share_arn, batch, recursive=False)
+                listings: Mapping[str, FolderListing | ListingError] = self._run(
+                    share_arn, batch, recursive=False
+                )
             except ListingError as error:
                 listings = dict.fromkeys(batch, error)
             for folder in batch:
@@ -123,9 +125,15 @@ class RunCommandLister:
         invocation = self._wait(command_id, mount.instance_id)
         text = self._read_output(command_id, mount.instance_id, invocation)
         listings = parse_output(text, folders, recursive=recursive)
-        logger.info("share listed through the mount host", share_arn=share_arn, instance_id=mount.instance_id,
-                    command_id=command_id, folder_count=len(folders), recursive=recursive,
-                    entry_count=sum(len(listing.entries) for listing in listings.values()))
+        logger.info(
+            "share listed through the mount host",
+            share_arn=share_arn,
+            instance_id=mount.instance_id,
+            command_id=command_id,
+            folder_count=len(folders),
+            recursive=recursive,
+            entry_count=sum(len(listing.entries) for listing in listings.values()),
+        )
         return listings
 
     def _send(self, mount: MountHost, folders: list[str], *, recursive: bool) -> str:
@@ -158,8 +166,11 @@ class RunCommandLister:
                 # API is eventually consistent, API Reference, GetCommandInvocation).
                 if error.response.get("Error", {}).get("Code") != "InvocationDoesNotExist":
                     raise ListingError(f"GetCommandInvocation for {command_id} failed: {error}") from error
-                logger.info("command invocation not visible yet, retrying", command_id=command_id,
-                            instance_id=instance_id)
+                logger.info(
+                    "command invocation not visible yet, retrying",
+                    command_id=command_id,
+                    instance_id=instance_id,
+                )
                 status = "InvocationDoesNotExist"
             else:
                 status = invocation["Status"]

@@ -1,7 +1,7 @@
 """An emulated mount host: the Run Command side of an EC2 instance that mounts emulated shares.
 
 moto's SSM runs nothing on `send_command` and has no `list_command_invocations`, so this object
-answers the Run Command calls sgw-drift makes (SendCommand, GetCommandInvocation, ListCommands) in
+handles the Run Command calls sgw-drift makes (SendCommand, GetCommandInvocation, ListCommands) in
 the shapes of the Systems Manager API Reference:
 
 - the stack's listing document lists the emulator's share view and writes the output, in the
@@ -40,6 +40,7 @@ class _Invocation:
     document: str
     parameters: dict[str, list[str]]
     output_url: str = ""
+    stdout: str = ""
     polls: int = 0
     status: str = "Success"
 
@@ -52,7 +53,7 @@ class MountedShare:
 
 @dataclass
 class EmulatedMountHost:
-    """Answers Run Command calls for one or more instances that mount emulated shares."""
+    """Run Command side of one or more instances that mount emulated shares."""
 
     gateway: FileGatewayEmulator
     s3: object
@@ -62,7 +63,7 @@ class EmulatedMountHost:
     mounts: dict[str, list[MountedShare]] = field(default_factory=dict)  # instance id -> shares
     invocations: dict[str, _Invocation] = field(default_factory=dict)
     sent: list[dict] = field(default_factory=list)  # every SendCommand request, for assertions
-    not_visible_polls: int = 1  # GetCommandInvocation answers InvocationDoesNotExist this many times first
+    not_visible_polls: int = 1  # GetCommandInvocation raises InvocationDoesNotExist this many times first
     truncate_output_at: int | None = None  # cut the listing output, as an interrupted upload would
 
     def mount(self, instance_id: str, share_arn: str, path: str) -> None:
@@ -74,19 +75,34 @@ class EmulatedMountHost:
         self.sent.append(request)
         (instance_id,) = request["InstanceIds"]
         command_id = str(uuid.uuid4())
-        invocation = _Invocation(command_id, instance_id, request["DocumentName"], request.get("Parameters", {}))
+        invocation = _Invocation(
+            command_id, instance_id, request["DocumentName"], request.get("Parameters", {})
+        )
         self.invocations[command_id] = invocation
         if invocation.document == self.listing_document:
             self._run_listing(invocation, request["OutputS3BucketName"], request.get("OutputS3KeyPrefix", ""))
-        return {"Command": {"CommandId": command_id, "DocumentName": invocation.document, "Status": "Pending",
-                            "InstanceIds": [instance_id], "Parameters": invocation.parameters}}
+        return {
+            "Command": {
+                "CommandId": command_id,
+                "DocumentName": invocation.document,
+                "Status": "Pending",
+                "InstanceIds": [instance_id],
+                "Parameters": invocation.parameters,
+            }
+        }
 
     def get_command_invocation(self, *, CommandId: str, InstanceId: str, **_: object) -> dict:  # noqa: N803
         invocation = self.invocations.get(CommandId)
-        if invocation is None or invocation.instance_id != InstanceId or invocation.polls < self.not_visible_polls:
+        if (
+            invocation is None
+            or invocation.instance_id != InstanceId
+            or invocation.polls < self.not_visible_polls
+        ):
             if invocation is not None:
                 invocation.polls += 1
-            raise ClientError({"Error": {"Code": "InvocationDoesNotExist", "Message": ""}}, "GetCommandInvocation")
+            raise ClientError(
+                {"Error": {"Code": "InvocationDoesNotExist", "Message": ""}}, "GetCommandInvocation"
+            )
         invocation.polls += 1
         status = "InProgress" if invocation.polls == self.not_visible_polls + 1 else invocation.status
         return {
@@ -96,7 +112,8 @@ class EmulatedMountHost:
             "PluginName": LISTING_STEP,
             "Status": status,
             "StatusDetails": status,
-            "StandardOutputContent": "",
+            # GetCommandInvocation shows only the first 24,000 characters of stdout.
+            "StandardOutputContent": invocation.stdout[:24_000] if status != "InProgress" else "",
             "StandardOutputUrl": invocation.output_url if status == "Success" else "",
         }
 
@@ -104,21 +121,45 @@ class EmulatedMountHost:
         invocation = self.invocations.get(CommandId)
         if invocation is None:
             return {"Commands": []}
-        return {"Commands": [{"CommandId": CommandId, "DocumentName": invocation.document,
-                              "InstanceIds": [invocation.instance_id], "Parameters": invocation.parameters,
-                              "Status": "Success"}]}
+        return {
+            "Commands": [
+                {
+                    "CommandId": CommandId,
+                    "DocumentName": invocation.document,
+                    "InstanceIds": [invocation.instance_id],
+                    "Parameters": invocation.parameters,
+                    "Status": "Success",
+                }
+            ]
+        }
 
     # Fleet Manager --------------------------------------------------------------------------------
 
-    def fleet_manager(self, instance_id: str, operation: str, parameters: dict[str, list[str]], *,
-                      principal_role: str, session: str, when: float) -> dict:
+    def fleet_manager(
+        self,
+        instance_id: str,
+        operation: str,
+        parameters: dict[str, list[str]],
+        *,
+        principal_role: str,
+        session: str,
+        when: float,
+    ) -> dict:
         """Run a Fleet Manager file document through the mount and return its CloudTrail event."""
         document = FLEET_PREFIX + operation
         self._apply(instance_id, operation, parameters)
         response = self.send_command(DocumentName=document, InstanceIds=[instance_id], Parameters=parameters)
         command_id = response["Command"]["CommandId"]
-        return cloudtrail_send_command(document, instance_id, command_id, principal_role=principal_role,
-                                       session=session, when=when, account=self.account, region=self.region)
+        return cloudtrail_send_command(
+            document,
+            instance_id,
+            command_id,
+            principal_role=principal_role,
+            session=session,
+            when=when,
+            account=self.account,
+            region=self.region,
+        )
 
     def _apply(self, instance_id: str, operation: str, parameters: dict[str, list[str]]) -> None:
         if operation == "GetFileSystemContent":
@@ -154,8 +195,9 @@ class EmulatedMountHost:
         mount_path = _decode(invocation.parameters["MountPath"][0]).rstrip("/")
         folders = [_decode(item) for item in invocation.parameters["Folders"][0].split(",")]
         recursive = invocation.parameters.get("Recursive", ["false"])[0] == "true"
-        mounted = next((item for item in self.mounts.get(invocation.instance_id, []) if item.path == mount_path),
-                       None)
+        mounted = next(
+            (item for item in self.mounts.get(invocation.instance_id, []) if item.path == mount_path), None
+        )
         if mounted is None:
             text = "sgw-drift-error not-a-mount-point\n"
             invocation.status = "Failed"
@@ -163,7 +205,18 @@ class EmulatedMountHost:
             text = self.listing_output(mounted.share_arn, folders, recursive=recursive)
         if self.truncate_output_at is not None:
             text = text[: self.truncate_output_at]
-        key = f"{prefix.strip('/')}/{invocation.command_id}/{invocation.instance_id}/awsrunShellScript/{LISTING_STEP}/stdout"
+        invocation.stdout = text
+        # The agent's layout: prefix/command id/instance id/plugin/step name/stdout.
+        key = "/".join(
+            [
+                prefix.strip("/"),
+                invocation.command_id,
+                invocation.instance_id,
+                "awsrunShellScript",
+                LISTING_STEP,
+                "stdout",
+            ]
+        )
         self.s3.put_object(Bucket=bucket, Key=key, Body=text.encode("ascii"))
         invocation.output_url = f"https://s3.{self.region}.amazonaws.com/{bucket}/{key}"
 
@@ -177,9 +230,13 @@ class EmulatedMountHost:
             if base and base not in view:
                 lines.append(f"folder {item} absent")
                 continue
-            records = b"".join(_record(entry, base) for path, entry in sorted(view.items())
-                               if path.startswith(base) and path != base
-                               and (recursive or "/" not in path[len(base) :].rstrip("/")))
+            records = b"".join(
+                _record(entry, base)
+                for path, entry in sorted(view.items())
+                if path.startswith(base)
+                and path != base
+                and (recursive or "/" not in path[len(base) :].rstrip("/"))
+            )
             lines.append(f"folder {item} ok {len(records)}")
             encoded = base64.b64encode(records).decode("ascii")
             lines.extend(encoded[start : start + 76] for start in range(0, len(encoded), 76))
@@ -198,8 +255,17 @@ def _decode(item: str) -> str:
     return base64.b64decode(item).decode("utf-8", "surrogateescape")
 
 
-def cloudtrail_send_command(document: str, instance_id: str, command_id: str, *, principal_role: str,
-                            session: str, when: float, account: str, region: str) -> dict:
+def cloudtrail_send_command(
+    document: str,
+    instance_id: str,
+    command_id: str,
+    *,
+    principal_role: str,
+    session: str,
+    when: float,
+    account: str,
+    region: str,
+) -> dict:
     """Build the EventBridge event of a console `SendCommand` call, shaped like a real CloudTrail record."""
     time = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     role_arn = f"arn:aws:iam::{account}:role/{principal_role}"
@@ -210,24 +276,44 @@ def cloudtrail_send_command(document: str, instance_id: str, command_id: str, *,
             "principalId": f"AROAEXAMPLE{principal_role.upper()[:8]}:{session}",
             "arn": f"arn:aws:sts::{account}:assumed-role/{principal_role}/{session}",
             "accountId": account,
-            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": role_arn, "userName": principal_role}},
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "arn": role_arn, "userName": principal_role}
+            },
         },
         "eventTime": time,
         "eventSource": "ssm.amazonaws.com",
         "eventName": "SendCommand",
         "awsRegion": region,
-        "requestParameters": {"instanceIds": [instance_id], "documentName": document,
-                              "documentVersion": "$DEFAULT", "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS",
-                              "interactive": False},
-        "responseElements": {"command": {"commandId": command_id, "documentName": document,
-                                         "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS",
-                                         "instanceIds": [instance_id], "status": "Pending"}},
+        "requestParameters": {
+            "instanceIds": [instance_id],
+            "documentName": document,
+            "documentVersion": "$DEFAULT",
+            "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS",
+            "interactive": False,
+        },
+        "responseElements": {
+            "command": {
+                "commandId": command_id,
+                "documentName": document,
+                "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS",
+                "instanceIds": [instance_id],
+                "status": "Pending",
+            }
+        },
         "readOnly": False,
         "eventType": "AwsApiCall",
         "managementEvent": True,
         "recipientAccountId": account,
         "sessionCredentialFromConsole": "true",
     }
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
-            "source": "aws.ssm", "account": account, "time": time, "region": region, "resources": [],
-            "detail": detail}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ssm",
+        "account": account,
+        "time": time,
+        "region": region,
+        "resources": [],
+        "detail": detail,
+    }
