@@ -6,6 +6,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -66,6 +67,11 @@ class Settings(BaseModel):
     listing_output_bucket: str | None = Field(default=None, min_length=3, max_length=63)
     mount_instance_ids: tuple[str, ...] = ()
     sgw_drift_role_arns: tuple[str, ...] = ()
+    # Alerts. The template always sets these; the defaults equal the template's parameter defaults.
+    alert_language: Literal["en", "ja"] = "en"
+    alert_sample_paths: int = Field(default=10, ge=1, le=100)
+    alert_update_interval_minutes: int = Field(default=5, ge=1, le=1440)
+    escalation_minutes: int = Field(default=60, ge=5, le=10_080)
 
     @field_validator("file_share_arns", "mount_instance_ids", "sgw_drift_role_arns", mode="before")
     @classmethod
@@ -96,6 +102,10 @@ ENVIRONMENT_VARIABLES = {
     "listing_output_bucket": "LISTING_OUTPUT_BUCKET",
     "mount_instance_ids": "MOUNT_INSTANCE_IDS",
     "sgw_drift_role_arns": "SGW_DRIFT_ROLE_ARNS",
+    "alert_language": "ALERT_LANGUAGE",
+    "alert_sample_paths": "ALERT_SAMPLE_PATHS",
+    "alert_update_interval_minutes": "ALERT_UPDATE_INTERVAL_MINUTES",
+    "escalation_minutes": "ESCALATION_MINUTES",
 }
 OPTIONAL_VARIABLES = {
     "dead_letter_queue_url",
@@ -103,6 +113,10 @@ OPTIONAL_VARIABLES = {
     "listing_output_bucket",
     "mount_instance_ids",
     "sgw_drift_role_arns",
+    "alert_language",
+    "alert_sample_paths",
+    "alert_update_interval_minutes",
+    "escalation_minutes",
 }
 
 

@@ -82,14 +82,23 @@ def build_runtime(
 
     table = session.resource("dynamodb", config=RETRY_CONFIG).Table(settings.state_table_name)
     store = StateStore(table, clock)
-    publisher = AlertPublisher(client("sns"), settings.alert_topic_arn)
+    publisher = AlertPublisher(
+        client("sns"), settings.alert_topic_arn, language=settings.alert_language, clock=clock
+    )
     service = DriftService(
         registry=ShareRegistry(shares),
         store=store,
         scheduler=RefreshScheduler(store, GatewayAdapter(storagegateway), clock,
                                    slot_timeout=settings.refresh_slot_timeout_seconds),
         verifier=Verifier(BucketLister(s3), share_lister, settle_seconds=settings.settle_seconds),
-        incidents=Incidents(store, publisher, clock),
+        incidents=Incidents(
+            store,
+            publisher,
+            clock,
+            max_samples=settings.alert_sample_paths,
+            escalation_seconds=settings.escalation_minutes * 60,
+            update_interval_seconds=settings.alert_update_interval_minutes * 60,
+        ),
         s3_client=s3,
         clock=clock,
         max_attempts=settings.max_refresh_attempts,

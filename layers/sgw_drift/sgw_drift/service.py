@@ -275,8 +275,13 @@ class DriftService:
         self.drain(dict.fromkeys(share.gateway_arn for share in shares))
 
     def tick(self) -> None:
-        """Drain tick: verify what is dirty, expire slots and request deferred refreshes."""
+        """Drain tick: verify what is dirty, expire slots, request deferred refreshes, review incidents.
+
+        Reviewing escalates incidents open too long and sends updates that the rate limit held back.
+        """
         self.process(share.arn for share in self.registry.shares)
+        for share in self.registry.shares:
+            self.incidents.review(share)
 
     def sweep(self) -> None:
         """Full comparison of each verifiable share with its bucket; stale folders become dirty."""

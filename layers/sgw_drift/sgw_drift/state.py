@@ -282,19 +282,53 @@ class StateStore:
         ).get("Item")
         return _without_keys(_plain(item)) if item else None
 
-    def save_incident(self, share_arn: str, incident: dict) -> None:
-        self.table.put_item(Item={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT", **_to_dynamo(incident)})
+    def save_incident(self, share_arn: str, incident: dict, *, expected_version: int | None) -> bool:
+        """Write the open incident if its stored version is `expected_version` (None: none stored yet).
 
-    def close_incident(self, share_arn: str, incident: dict) -> None:
-        """Move the open incident to its history record (kept 90 days)."""
+        Returns False when another writer got there first; on success `incident["version"]` is the new one.
+        """
+        condition = Attr("pk").not_exists() if expected_version is None else _version_is(expected_version)
+        item = {**incident, "version": (expected_version or 0) + 1}
+        try:
+            self.table.put_item(
+                Item={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT", **_to_dynamo(item)},
+                ConditionExpression=condition,
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        incident["version"] = item["version"]
+        return True
+
+    def close_incident(self, share_arn: str, incident: dict, *, expected_version: int) -> bool:
+        """Move the open incident to its history record (kept 90 days).
+
+        Returns False, and changes nothing, when the incident changed since `expected_version`.
+        """
+        try:
+            self.table.delete_item(
+                Key={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT"},
+                ConditionExpression=_version_is(expected_version),
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
         history = {**incident, "expiration": int(self.clock.now()) + 90 * 86_400}
         self.table.put_item(
             Item={"pk": f"SHARE#{share_arn}", "sk": f"INCIDENT#{incident['id']}", **_to_dynamo(history)}
         )
-        self.table.delete_item(Key={"pk": f"SHARE#{share_arn}", "sk": "INCIDENT"})
+        return True
 
     def incident_history(self, share_arn: str) -> list[dict]:
         return [_without_keys(_plain(item)) for item in self._query(f"SHARE#{share_arn}", "INCIDENT#")]
+
+
+def _version_is(version: int):
+    """Condition that the stored item has `version`; 0 also matches a record written before versions."""
+    condition = Attr("version").eq(version)
+    return condition | Attr("version").not_exists() if version == 0 else condition
 
 
 def _without_keys(item: dict) -> dict:
