@@ -11,6 +11,7 @@ from cfn_template import (
     REGION,
     SECOND_BUCKET,
     SECOND_SHARE_ARN,
+    SLACK_WEBHOOK_SECRET_ARN,
     allowed_permissions,
     role_logical_id,
     role_policy_documents,
@@ -33,6 +34,9 @@ SHARED_PERMISSIONS = {
     "storagegateway:DescribeNFSFileShares": SHARES,
     "storagegateway:DescribeSMBFileShares": SHARES,
     "sns:Publish": {"<AlertTopic>"},
+    # Publishing to a topic encrypted with a customer managed key (Amazon SNS Developer Guide).
+    "kms:GenerateDataKey": {"<AlertTopicKey.Arn>"},
+    "kms:Decrypt": {"<AlertTopicKey.Arn>"},
     "ssm:GetParameter": {f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/sgw-drift/shares"},
     "xray:PutTraceSegments": {"*"},
     "xray:PutTelemetryRecords": {"*"},
@@ -90,6 +94,21 @@ EXPECTED_PERMISSIONS = {
         "sqs:SendMessage": {"<InvocationFailureDLQ.Arn>"},
         "ssm:ListCommands": {"*"},
     },
+}
+
+# The Slack notifier reads its secret, keeps idempotency records and dead-letters failed posts; it gets
+# none of the shared permissions, since it touches no bucket, share or parameter.
+EXPECTED_PERMISSIONS["SlackNotifierFunction"] = {
+    "logs:CreateLogStream": {"<SlackNotifierLogGroup.Arn>"},
+    "logs:PutLogEvents": {"<SlackNotifierLogGroup.Arn>"},
+    "secretsmanager:GetSecretValue": {SLACK_WEBHOOK_SECRET_ARN},
+    "dynamodb:GetItem": {"<StateTable.Arn>"},
+    "dynamodb:PutItem": {"<StateTable.Arn>"},
+    "dynamodb:UpdateItem": {"<StateTable.Arn>"},
+    "dynamodb:DeleteItem": {"<StateTable.Arn>"},
+    "sqs:SendMessage": {"<SlackNotifierDLQ.Arn>"},
+    "xray:PutTraceSegments": {"*"},
+    "xray:PutTelemetryRecords": {"*"},
 }
 
 

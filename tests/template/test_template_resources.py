@@ -69,7 +69,8 @@ def test_state_table_ttl_pitr_sse(template):
 def test_alert_topic_encrypted(template):
     topic = template["Resources"]["AlertTopic"]["Properties"]
 
-    assert topic["KmsMasterKeyId"] == "alias/aws/sns"
+    # A customer managed key: CloudWatch alarms cannot publish to a topic under alias/aws/sns.
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertTopicKey"}
 
 
 def test_alert_email_subscription_optional(template):
@@ -212,9 +213,11 @@ def test_queue_consumer_has_no_async_config(transformed):
     # would never be used. Failed records go to the queue's redrive target instead.
     configs = resources_of_type(transformed, "AWS::Lambda::EventInvokeConfig")
 
-    assert {config["Properties"]["FunctionName"]["Ref"] for config in configs.values()} == set(
-        ASYNC_FUNCTION_IDS
-    )
+    # SlackNotifierFunction is invoked by SNS and sends failures to its own dead-letter queue.
+    assert {config["Properties"]["FunctionName"]["Ref"] for config in configs.values()} == {
+        *ASYNC_FUNCTION_IDS,
+        "SlackNotifierFunction",
+    }
 
 
 # --- Functions and layer ---------------------------------------------------------------------------
@@ -297,7 +300,11 @@ def build_targets(template):
 def test_every_build_uses_makefile(template):
     targets = list(build_targets(template))
 
-    assert {logical_id for logical_id, _, _ in targets} == {*FUNCTION_IDS, "SgwDriftLayer"}
+    assert {logical_id for logical_id, _, _ in targets} == {
+        *FUNCTION_IDS,
+        "SlackNotifierFunction",
+        "SgwDriftLayer",
+    }
     for logical_id, resource, _ in targets:
         assert resource.get("Metadata", {}).get("BuildMethod") == "makefile", logical_id
 
