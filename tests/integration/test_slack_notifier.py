@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 import socket
 import uuid
 from pathlib import Path
@@ -464,3 +465,22 @@ def test_pipeline_alerts_reach_slack(receiver):
     assert headers == [f"Drift detected on {share_id}", f"Drift resolved on {share_id}"]
     assert "&lt;!channel&gt; urgent.txt" in json.dumps(receiver.posts[0], ensure_ascii=False)
     assert "<!channel>" not in json.dumps(receiver.posts, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "report"])
+def test_demo_posts_opened_and_resolved(as_json, capsys, monkeypatch):
+    from sgw_drift.demo import run_demo
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+    assert run_demo(as_json=as_json) == 0
+
+    out = capsys.readouterr().out
+    if as_json:
+        summary = json.loads(out)  # stdout stays exactly one JSON object
+        assert summary["slack_posts"] == 2
+    else:
+        blocks = re.findall(r'"text": "(Drift (?:detected|resolved) on share-[0-9A-Za-z]+)"', out)
+        assert "Slack posts (Block Kit JSON" in out
+        assert any(text.startswith("Drift detected") for text in blocks)
+        assert any(text.startswith("Drift resolved") for text in blocks)

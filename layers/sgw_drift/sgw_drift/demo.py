@@ -82,6 +82,7 @@ class _TimelineHandler(logging.Handler):
 
 
 def run_demo(as_json: bool = False) -> int:
+    from .alerts.preview import post_to_local_slack, print_slack_posts
     from .sandbox import Sandbox
     from .sandbox.mounthost import EmulatedMountHost
 
@@ -108,6 +109,11 @@ def run_demo(as_json: bool = False) -> int:
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 summary = _scenario(box, timeline, whole, projects)
+                slack_posts = post_to_local_slack(
+                    box.session, table_name=box.environ["STATE_TABLE_NAME"], topic_arn=box.topic_arn,
+                    sent=box.alerts(), language=box.runtime.settings.alert_language,
+                )
+                summary["slack_posts"] = len(slack_posts)
         finally:
             logging.getLogger("sgw-drift").removeHandler(handler)
 
@@ -115,6 +121,7 @@ def run_demo(as_json: bool = False) -> int:
         print(json.dumps(summary, ensure_ascii=False))
     else:
         _print_report(timeline, summary)
+        print_slack_posts(slack_posts, sys.stdout)
     return 0 if summary["drift_remaining"] == 0 else 1
 
 
