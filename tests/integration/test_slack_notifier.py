@@ -209,7 +209,7 @@ def test_japanese_alert_posted_in_japanese(harness, receiver):
     assert post["blocks"][0]["text"]["text"] == "share-1A2B3C4D でドリフトを検出しました"
 
 
-def test_rate_limited_post_waits_retry_after_then_posts_once(harness, receiver):
+def test_429_waits_retry_after_then_posts(harness, receiver):
     receiver.script.extend([Response(429, {"Retry-After": "3"}, "rate_limited")])
 
     result = harness.invoke(sns_event(opened_message()))

@@ -136,7 +136,7 @@ def test_update_after_interval_is_sent_at_once(incidents, publisher, clock):
     assert publisher.events == ["opened", "updated"]
 
 
-def test_failure_is_an_update_and_wins_over_plain_updates(incidents, publisher, clock):
+def test_failure_update_outranks_plain_update(incidents, publisher, clock):
     drift(incidents, "a.txt")
     clock.advance(10)
     incidents.record_failure(SHARE, "Cannot access the S3 bucket", clock.now())

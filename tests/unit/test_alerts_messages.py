@@ -248,7 +248,8 @@ def test_hostile_paths_escaped_once_in_slack():
     assert "&lt;!channel&gt; urgent.txt" in payload
     # Japanese is untouched; only & < > change.
     assert "営業部/研究&amp;開発/議事録 &lt;最終&gt;.docx" in payload
-    assert "&amp;amp;" not in payload and "&amp;lt;" not in payload
+    assert "&amp;amp;" not in payload
+    assert "&amp;lt;" not in payload
 
 
 def test_hostile_paths_escaped_once_in_chat():
@@ -316,6 +317,7 @@ def test_5000_paths_fit_slack_limits(language):
 
     assert slack.within_limits(payload) == []
     assert len(payload["blocks"]) <= 50
+    assert slack.text_size(payload) <= slack.TOTAL_TEXT_LIMIT
     code_blocks = [
         block["text"]["text"]
         for block in payload["blocks"]
@@ -391,7 +393,8 @@ def test_subject_of_long_non_ascii_audit_is_clipped():
 
     subject = text.subject(alert)
 
-    assert subject.isascii() and len(subject) == 99
+    assert subject.isascii()
+    assert len(subject) == 99
 
 
 def test_structured_message_parses_back():

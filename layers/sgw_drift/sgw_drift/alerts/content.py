@@ -1,8 +1,8 @@
-"""What an alert says, in one language, before any format is applied.
+"""The text of an alert in one language, before any format is applied.
 
 `build_content` turns an `Alert` into titled, labelled text. The e-mail, chat and Slack
-renderers only lay this text out and escape it for their format, so all of them say the same
-thing. Text from outside sgw-drift goes through `one_line` here, so no key or error message can
+renderers only lay this text out and escape it for their format, so all of them carry the same
+facts. Text from outside sgw-drift goes through `one_line` here, so no key or error message can
 start a new line in any format.
 """
 

@@ -10,7 +10,7 @@ function's on-failure destination (a dead-letter queue). Each SNS message is pos
 SNS `MessageId` is the Powertools idempotency key.
 
 The webhook URL is a credential: it is never logged, never put in an exception message, and the
-slack-sdk logger that sees it gets a filter that redacts it.
+slack-sdk logger that receives it gets a filter that redacts it.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ class _SecretStringFilter(logging.Filter):
         return True
 
 
-# botocore logs every response body at DEBUG, which would include the secret that holds the webhook
+# botocore logs every response body at DEBUG, which would include the secret that contains the webhook
 # URL whenever someone turns botocore's DEBUG logging on.
 logging.getLogger("botocore.parsers").addFilter(_SecretStringFilter())
 
@@ -247,7 +247,7 @@ def webhook_url_from_secret(secret: str | Mapping[str, Any], secret_name: str) -
         value = value.get("webhook_url") or value.get("url")
     if not isinstance(value, str) or not value.strip():
         raise SlackConfigurationError(
-            f'secret {secret_name} holds no webhook URL: store the URL itself or JSON {{"webhook_url": "https://..."}}'
+            f'secret {secret_name} contains no webhook URL: store the URL itself or JSON {{"webhook_url": "https://..."}}'
         )
     url = value.strip()
     parts = urlsplit(url)
@@ -256,7 +256,7 @@ def webhook_url_from_secret(secret: str | Mapping[str, Any], secret_name: str) -
     if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         return url  # a local receiver, as the tests use
     raise SlackConfigurationError(
-        f"secret {secret_name} holds a webhook URL that is not https: store the https URL that Slack issued"
+        f"secret {secret_name} contains a webhook URL that is not https: store the https URL from Slack"
     )
 
 
@@ -301,7 +301,7 @@ def load_notifier_settings(environ: Mapping[str, str]) -> NotifierSettings:
 
 @dataclass
 class SlackNotifier:
-    """What the handler needs: the secret, the idempotency store and how to build a webhook."""
+    """Dependencies of the handler: the secret, the idempotency store and the webhook factory."""
 
     secret_arn: str
     secrets: SecretsProvider

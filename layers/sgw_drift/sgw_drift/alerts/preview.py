@@ -18,7 +18,7 @@ WEBHOOK_SECRET_NAME = "sgw-drift/demo-slack-webhook"  # noqa: S105 (a name, not 
 
 
 def sns_lambda_event(message: str, *, message_id: str, topic_arn: str, subject: str) -> dict:
-    """The event that Lambda receives for one SNS delivery (Lambda protocol)."""
+    """Build the event that Lambda receives for one SNS delivery (Lambda protocol)."""
     region = topic_arn.split(":")[3]
     return {
         "Records": [
@@ -45,7 +45,7 @@ def sns_lambda_event(message: str, *, message_id: str, topic_arn: str, subject: 
 
 
 def first_incident_messages(sent: list[dict]) -> list[dict]:
-    """The opened and resolved messages of the first incident that has both."""
+    """Return the opened and resolved messages of the first incident that has both."""
     for opened in (item for item in sent if item["event"] == "opened"):
         resolved = [
             item

@@ -29,6 +29,10 @@ CONTEXT_TEXT_LIMIT = (
 FALLBACK_LIMIT = 3000
 PATH_LIMIT = 300  # characters of one path shown before it is shortened around an ellipsis
 FAILURE_LIMIT = 500
+# NOTE: Slack rejects a message whose blocks hold about 13,200 characters of text in all
+# (msg_blocks_too_long), a limit it does not document (reported on the slackapi/bolt-js issue
+# tracker); this budget keeps every message below that.
+TOTAL_TEXT_LIMIT = 12_000
 
 
 def render(alert: Alert) -> dict[str, Any]:
@@ -38,7 +42,9 @@ def render(alert: Alert) -> dict[str, Any]:
     tail = _tail(content)
 
     budget = MAX_BLOCKS - len(blocks) - len(tail) - 2  # two blocks are kept: the heading and "and N more"
-    path_blocks, shown = _path_blocks(content, budget)
+    # The path heading and the "and N more" line take about 200 characters of the text budget.
+    characters = TOTAL_TEXT_LIMIT - text_size({"blocks": blocks + tail}) - 200
+    path_blocks, shown = _path_blocks(content, budget, characters)
     if shown:
         blocks.append(_mrkdwn_section(f"*{escape(content.paths_heading(shown))}*"))
         blocks += path_blocks
@@ -109,24 +115,32 @@ def _tail(content: Content) -> list[dict]:
     return blocks
 
 
-def _path_blocks(content: Content, budget: int) -> tuple[list[dict], int]:
+def _path_blocks(content: Content, budget: int, characters: int) -> tuple[list[dict], int]:
     """Pack the paths into code-block sections of at most SECTION_TEXT_LIMIT characters.
 
-    Returns the blocks and how many paths they show (at most `budget` blocks are used).
+    Returns the blocks and how many paths they show, using at most `budget` blocks and `characters`
+    characters of text in all.
     """
+    wrapper = len("```\n```")
     blocks: list[dict] = []
     lines: list[str] = []
-    size = len("```\n```")
+    size = wrapper
+    used = 0
     shown = 0
     for path in content.paths:
         line = code_line(shorten(path, PATH_LIMIT))
-        if lines and size + len(line) + 1 > SECTION_TEXT_LIMIT:
+        new_block = not lines or size + len(line) + 1 > SECTION_TEXT_LIMIT
+        cost = len(line) + 1 + (wrapper if new_block else 0)
+        if used + cost > characters:
+            break
+        if new_block and lines:
             if len(blocks) + 1 >= budget:
                 break
             blocks.append(_code_block(lines))
-            lines, size = [], len("```\n```")
+            lines, size = [], wrapper
         lines.append(line)
         size += len(line) + 1
+        used += cost
         shown += 1
     if lines and len(blocks) < budget:
         blocks.append(_code_block(lines))
@@ -176,10 +190,21 @@ def _context(texts: list[str]) -> dict:
     return {"type": "context", "elements": elements}
 
 
+def text_size(payload: dict[str, Any]) -> int:
+    """Count the characters of text in all blocks of a payload."""
+    total = 0
+    for block in payload.get("blocks", []):
+        total += len(block.get("text", {}).get("text", ""))
+        total += sum(len(item["text"]) for item in block.get("fields", []) + block.get("elements", []))
+    return total
+
+
 def within_limits(payload: dict[str, Any]) -> list[str]:
     """List every way `payload` breaks one of Slack's limits (an empty list when it fits)."""
     problems = []
     blocks = payload.get("blocks", [])
+    if text_size(payload) > TOTAL_TEXT_LIMIT:
+        problems.append(f"{text_size(payload)} characters of text, more than {TOTAL_TEXT_LIMIT}")
     if len(blocks) > MAX_BLOCKS:
         problems.append(f"{len(blocks)} blocks, more than {MAX_BLOCKS}")
     for index, block in enumerate(blocks):

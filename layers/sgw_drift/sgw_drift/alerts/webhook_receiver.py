@@ -20,7 +20,7 @@ WEBHOOK_PATH = "/services/T0000LOCAL/B0000LOCAL/local-webhook-token"
 
 @dataclass
 class Response:
-    """One scripted answer."""
+    """One scripted response."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -29,7 +29,7 @@ class Response:
 
 @dataclass
 class Request:
-    """One request the receiver got, with the status it answered."""
+    """One request the receiver got, with the status it returned."""
 
     path: str
     body: dict | None
@@ -57,7 +57,7 @@ class WebhookReceiver:
 
     @property
     def posts(self) -> list[dict]:
-        """Bodies of the posts that were accepted (answered 200 on the webhook path)."""
+        """Bodies of the posts that were accepted (status 200 on the webhook path)."""
         return [
             request.body for request in self.requests if request.status == 200 and request.body is not None
         ]
