@@ -65,7 +65,10 @@ def _difference(
         return None
     if mine.size != other.size:
         return Kind.PENDING_UPLOAD if recent else Kind.SIZE_DIFFERS, path, None
-    if path in direct_writes and other.mtime is not None and other.mtime < direct_writes[path] - 1:
+    written = direct_writes.get(path)
+    if written is not None and mine.mtime is not None:
+        written = min(written, mine.mtime)
+    if written is not None and other.mtime is not None and other.mtime < written - 1:
         return Kind.STALE_CONTENT, path, None
     return None
 
@@ -85,7 +88,9 @@ def random_listings(draw: random.Random) -> tuple[list[Entry], list[Entry], dict
         for path in paths:
             if draw.random() < 0.7:
                 is_dir = path.endswith("/")
-                mtime = draw.choice([None, 0.0, 990.0, 500.0]) if is_share else None
+                mtime = (
+                    draw.choice([None, 0.0, 990.0, 500.0]) if is_share else draw.choice([None, 450.0, 950.0])
+                )
                 entries.append(
                     Entry(path, is_dir=is_dir, size=None if is_dir else draw.randint(0, 3), mtime=mtime)
                 )
@@ -133,3 +138,15 @@ def test_differences_stream_before_the_listing_ends():
     first = next(compare(endless_bucket, endless_share, now=NOW, settle_seconds=SETTLE))
 
     assert (first.kind, first.path) == (Kind.MISSING_ON_SHARE, "f000000000003")
+
+
+def test_direct_write_recorded_late_is_not_stale_once_shown():
+    # S3 stored the object at 1,000 and the pipeline recorded the edit at 1,020.
+    bucket = [Entry("price.csv", size=8, mtime=1_000.0)]
+    refreshed = [Entry("price.csv", size=8, mtime=1_000.0)]
+    old = [Entry("price.csv", size=8, mtime=900.0)]
+    writes = {"price.csv": 1_020.0}
+
+    assert list(compare(bucket, refreshed, now=NOW, settle_seconds=0, direct_writes=writes)) == []
+    [stale] = compare(bucket, old, now=NOW, settle_seconds=0, direct_writes=writes)
+    assert stale.kind is Kind.STALE_CONTENT

@@ -141,6 +141,10 @@ def _both(bucket_entry, share_entry, now, settle_seconds, direct_writes) -> Diff
             return Difference(Kind.PENDING_UPLOAD, share_entry.path, bucket_entry, share_entry)
         return Difference(Kind.SIZE_DIFFERS, share_entry.path, bucket_entry, share_entry)
     written = direct_writes.get(bucket_entry.path)
+    if written is not None and bucket_entry.mtime is not None:
+        # The edit was recorded when its event was processed, seconds to minutes after S3 stored the
+        # object: a share showing the object's own LastModified shows the new content.
+        written = min(written, bucket_entry.mtime)
     if written is not None and share_entry.mtime is not None and share_entry.mtime < written - 1:
         return Difference(Kind.STALE_CONTENT, share_entry.path, bucket_entry, share_entry)
     return None

@@ -90,8 +90,11 @@ class DriftService:
         for share, key in targets:
             relative = share.relative_key(key)
             folder = parent_folder(relative)
+            # Recorded keys count as direct writes, which the comparison may call stale by mtime. A
+            # gateway write carries the client's mtime, often older than the upload, so it is not one.
             self.store.mark_dirty(
-                share.arn, folder, relative_key=relative, deleted=event.is_delete,
+                share.arn, folder, relative_key=None if origin is Origin.GATEWAY else relative,
+                deleted=event.is_delete,
                 unverified=not self.verifier.can_verify(share),
             )
             outcome.shares.append(share.arn)
@@ -152,6 +155,10 @@ class DriftService:
                 reasons = sorted({difference.reason or "" for difference in result.unrepresentable})
                 self.store.update_folder(share.arn, record.folder, status=Status.FAILED,
                                          last_error="unrepresentable keys: " + "; ".join(reasons))
+            elif _direct_edit_looks_pending(result.differences, record):
+                # A file written on the share within the settle window hides a direct edit of it:
+                # the folder stays dirty and is verified again on a later tick, once the window passed.
+                logger.info("direct edit of a recent share write, verifying again later", share_arn=share.arn)
             elif not self.store.delete_folder(share.arn, record.folder, unless_edited_after=started):
                 logger.info("folder edited during verification, verifying again later", share_arn=share.arn)
                 self.store.update_folder(share.arn, record.folder, status=Status.DIRTY)
@@ -317,3 +324,8 @@ class DriftService:
             logger.info("sweep finished", share_arn=share.arn, drifted_folders=len(folders))
         self.tick()
 
+
+def _direct_edit_looks_pending(differences, record: FolderRecord) -> bool:
+    """Tell whether a difference taken for a pending upload is a key that was edited directly."""
+    edited = record.created_keys | record.deleted_keys
+    return any(difference.kind is Kind.PENDING_UPLOAD and difference.path in edited for difference in differences)
