@@ -82,7 +82,7 @@ class _TimelineHandler(logging.Handler):
 
 
 def run_demo(as_json: bool = False) -> int:
-    from .alerts.preview import post_to_local_slack, print_slack_posts
+    from .alerts.preview import post_to_local_slack
     from .sandbox import Sandbox
     from .sandbox.mounthost import EmulatedMountHost
 
@@ -120,8 +120,7 @@ def run_demo(as_json: bool = False) -> int:
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        _print_report(timeline, summary)
-        print_slack_posts(slack_posts, sys.stdout)
+        _print_report(timeline, summary, slack_posts)
     return 0 if summary["drift_remaining"] == 0 else 1
 
 
@@ -219,7 +218,9 @@ def _quiet_logs(timeline: Timeline) -> logging.Handler:
     return handler
 
 
-def _print_report(timeline: Timeline, summary: dict) -> None:
+def _print_report(timeline: Timeline, summary: dict, slack_posts: list[dict]) -> None:
+    from .alerts.preview import print_slack_posts
+
     out = sys.stdout
     out.write("sgw-drift demo: one gateway, two shares on one bucket, moto and the gateway emulator\n\n")
     out.write("Timeline (virtual clock):\n")
@@ -227,6 +228,8 @@ def _print_report(timeline: Timeline, summary: dict) -> None:
     out.write("Alerts sent to the SNS topic:\n")
     for alert in summary["alerts"]:
         out.write(f"  {alert['event']:<9} {alert['subject']}\n")
+    out.write("\n")
+    print_slack_posts(slack_posts, out)
     out.write("\nSummary:\n")
     for key in ("direct_edits", "gateway_writes", "refresh_calls", "refresh_folders", "refresh_calls_rejected",
                 "incidents_opened", "incidents_resolved", "drift_remaining", "fleet_manager_audits",
