@@ -13,7 +13,7 @@ import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-BATCH_SIZE = 100  # BatchSize of the ObjectEventsFunction queue in template.yaml
+BATCH_SIZE = 1000  # BatchSize of the ObjectEventsFunction queue in template.yaml
 BATCHING_WINDOW_SECONDS = 20.0  # default BatchingWindowSeconds in template.yaml
 DRAIN_TICK_SECONDS = 60.0  # the drain schedule in template.yaml runs every minute
 

@@ -146,7 +146,7 @@ def test_object_queue_event_source(template, transformed):
     window = template["Parameters"]["BatchingWindowSeconds"]
 
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ObjectEventsQueue", "Arn"]}
-    assert mapping["BatchSize"] == 100
+    assert mapping["BatchSize"] == 1000
     assert mapping["MaximumBatchingWindowInSeconds"] == {"Ref": "BatchingWindowSeconds"}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # Lambda rejects a batch size over 10 without a batching window of at least one second.

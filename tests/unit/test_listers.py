@@ -110,3 +110,11 @@ def test_local_lister_reports_unreadable_directory(tmp_path, monkeypatch):
 def test_local_lister_unknown_share():
     with pytest.raises(ListingError, match="no mount path"):
         list(LocalDirectoryLister({}).list_tree("arn:share"))
+
+
+def test_bucket_counts_objects_for_refresh_cost(bucket):
+    lister, share = bucket
+
+    assert lister.count_objects(share, "/a", recursive=False) == 1  # the a/ marker itself
+    assert lister.count_objects(share, "/a", recursive=True) == 2
+    assert lister.count_objects(share, "/", recursive=True) == len(KEYS)

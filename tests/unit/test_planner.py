@@ -1,6 +1,6 @@
 import pytest
 
-from sgw_drift.planner import plan_refresh
+from sgw_drift.planner import RefreshPlan, plan_one_call, plan_refresh
 
 
 def covered(plans, folder: str) -> bool:
@@ -76,3 +76,54 @@ def test_folder_longer_than_1024_characters_uses_an_ancestor():
     assert all(len(entry) <= 1024 for plan in plans for entry in plan.folders)
     assert covered(plans, deep)
     assert any(plan.recursive for plan in plans)
+
+
+def tree_costs(tree: dict[str, int]):
+    """Object counts per folder, and the counters plan_one_call takes."""
+
+    def direct(folder: str) -> int:
+        return tree.get(folder, 0)
+
+    def subtree(folder: str, limit: float) -> int:
+        return sum(count for path, count in tree.items() if folder == "/" or path == folder or path.startswith(folder + "/"))
+
+    return direct, subtree
+
+
+PROJECT_FOLDERS = [f"/projects/p{index:02d}/{name}" for index in range(40) for name in ("build", "data", "docs", "src", "tests")]
+
+
+def project_tree(extra_per_project: int = 0) -> dict[str, int]:
+    tree = {"/archive": 2_400}
+    for index in range(40):
+        tree[f"/projects/p{index:02d}"] = 1
+        for name in ("build", "data", "docs", "src", "tests"):
+            tree[f"/projects/p{index:02d}/{name}"] = 10
+        if extra_per_project:
+            tree[f"/projects/p{index:02d}/untouched"] = extra_per_project
+    return tree
+
+
+def test_one_call_covers_touched_subtrees():
+    direct, subtree = tree_costs(project_tree())
+
+    plan = plan_one_call(PROJECT_FOLDERS, direct_objects=direct, subtree_objects=subtree)
+
+    assert plan is not None and plan.recursive
+    assert len(plan.folders) <= 50
+    assert all(plan.covers(folder) for folder in PROJECT_FOLDERS)
+    rescanned = sum(subtree(entry, float("inf")) for entry in plan.folders)
+    assert rescanned <= 1.1 * sum(direct(folder) for folder in PROJECT_FOLDERS)
+
+
+def test_one_call_refused_when_it_would_rescan_untouched_data():
+    direct, subtree = tree_costs(project_tree(extra_per_project=1_000))
+    assert plan_one_call(PROJECT_FOLDERS, direct_objects=direct, subtree_objects=subtree) is None
+
+
+def test_one_call_keeps_few_folders_exact():
+    direct, subtree = tree_costs(project_tree())
+
+    plan = plan_one_call(PROJECT_FOLDERS[:7], direct_objects=direct, subtree_objects=subtree)
+
+    assert plan == RefreshPlan(tuple(sorted(PROJECT_FOLDERS[:7])), recursive=False)

@@ -53,6 +53,20 @@ class BucketLister:
                     yield _file_entry(share, item)
 
 
+    def count_objects(self, share: Share, folder: str, *, recursive: bool, limit: float = float("inf")) -> int:
+        """Count the objects a refresh of `folder` makes the gateway rescan, stopping past `limit`."""
+        prefix = folder_prefix(share.prefix, folder)
+        request = {"Bucket": share.bucket, "Prefix": prefix}
+        if not recursive:
+            request["Delimiter"] = "/"
+        count = 0
+        for page in self._s3.get_paginator("list_objects_v2").paginate(**request):
+            count += len(page.get("Contents", []))
+            if count > limit:
+                break
+        return count
+
+
 def _directories_of(relative_key: str) -> list[str]:
     """Return `a/`, `a/b/` for `a/b/c` (and for the marker `a/b/`)."""
     parts = relative_key.split("/")[:-1]

@@ -10,7 +10,7 @@ the deepest ancestor first, because a deep ancestor covers the fewest extra obje
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .paths import MAX_FOLDER_ENTRY_CHARS, ROOT, ancestors, depth, folder_list_entry
@@ -84,3 +84,57 @@ def _chunk(folders: list[str], size: int, *, recursive: bool) -> list[RefreshPla
     return [
         RefreshPlan(tuple(folders[start : start + size]), recursive) for start in range(0, len(folders), size)
     ]
+
+
+def plan_one_call(
+    folders: Iterable[str],
+    *,
+    direct_objects: Callable[[str], int],
+    subtree_objects: Callable[[str, float], int],
+    max_entries: int = MAX_FOLDERS_PER_CALL,
+    tolerance: float = 1.1,
+) -> RefreshPlan | None:
+    """Cover every folder with one recursive call if that rescans little more than the folders hold.
+
+    `direct_objects(folder)` counts the objects directly in a folder, which a non-recursive refresh
+    rescans. `subtree_objects(folder, limit)` counts the objects below it, which a recursive refresh
+    rescans; it may stop counting past `limit`. Ancestors replace groups of folders, deepest first,
+    while the whole call stays within `tolerance` times the objects of the folders themselves.
+    Returns None when no such call exists; `plan_refresh` then plans exact calls.
+    """
+    entries = {folder_list_entry(folder) for folder in folders}
+    if len(entries) <= max_entries:
+        return RefreshPlan(tuple(sorted(entries)), recursive=False)
+    if any(len(entry) > MAX_FOLDER_ENTRY_CHARS for entry in entries):
+        return None
+    budget = max(sum(direct_objects(entry) for entry in entries) * tolerance, 1.0)
+    entries = {entry for entry in entries if not any(ancestor in entries for ancestor in ancestors(entry))}
+    cost = {entry: subtree_objects(entry, budget) for entry in entries}
+    total = sum(cost.values())
+    rejected: set[str] = set()
+    while len(entries) > max_entries and total <= budget:
+        counts: Counter[str] = Counter()
+        for entry in entries:
+            counts.update(ancestor for ancestor in ancestors(entry) if ancestor not in rejected)
+        candidates = [ancestor for ancestor, count in counts.items() if count >= 2]
+        if not candidates:
+            return None
+        deepest = max(depth(ancestor) for ancestor in candidates)
+        for ancestor in sorted(
+            (candidate for candidate in candidates if depth(candidate) == deepest),
+            key=lambda candidate: (-counts[candidate], candidate),
+        ):
+            covered = [entry for entry in entries if _within(entry, ancestor)]
+            ancestor_cost = subtree_objects(ancestor, budget)
+            change = ancestor_cost - sum(cost[entry] for entry in covered)
+            if total + change > budget:
+                rejected.add(ancestor)
+                continue
+            entries = (entries - set(covered)) | {ancestor}
+            cost[ancestor] = ancestor_cost
+            total += change
+            if len(entries) <= max_entries:
+                break
+    if len(entries) > max_entries or total > budget:
+        return None
+    return RefreshPlan(tuple(sorted(entries)), recursive=True)

@@ -16,7 +16,7 @@ from .incidents import Incidents
 from .listing import ListingError
 from .observability import logger, metrics
 from .paths import ROOT, folder_list_entry, parent_folder
-from .planner import plan_refresh
+from .planner import MAX_FOLDERS_PER_CALL, RefreshPlan, plan_one_call, plan_refresh
 from .scheduler import Failed, NoSlot, RefreshScheduler, Requested, Slot, Throttled
 from .shares import Share, ShareRegistry
 from .state import FolderRecord, StateStore, Status
@@ -199,7 +199,7 @@ class DriftService:
                 self._request(gateway_arn, ready[0], pending[ready[0].arn])
 
     def _request(self, gateway_arn: str, share: Share, records: list[FolderRecord]) -> None:
-        plan = plan_refresh(record.folder for record in records)[0]
+        plan = self._plan(share, [record.folder for record in records])
         outcome, expired = self.scheduler.request(gateway_arn, share.arn, plan)
         self._requeue(expired)
         covered = [record for record in records if plan.covers(folder_list_entry(record.folder))]
@@ -230,6 +230,19 @@ class DriftService:
                     self.store.update_folder(share.arn, record.folder, attempts=attempts, status=status,
                                              last_error=message)
                 self.incidents.record_failure(share, message, min(record.first_seen for record in records))
+
+    def _plan(self, share: Share, folders: list[str]) -> RefreshPlan:
+        """Plan the next call: one recursive call when it rescans little more, else exact folders first."""
+        if len(set(folders)) > MAX_FOLDERS_PER_CALL:
+            lister = self.verifier.bucket_lister
+            plan = plan_one_call(
+                folders,
+                direct_objects=lambda folder: lister.count_objects(share, folder, recursive=False),
+                subtree_objects=lambda folder, limit: lister.count_objects(share, folder, recursive=True, limit=limit),
+            )
+            if plan is not None:
+                return plan
+        return plan_refresh(folders)[0]
 
     def _requeue(self, slots: list[Slot]) -> None:
         """Put the folders of expired slots back in the queue, counting the attempt."""
