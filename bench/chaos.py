@@ -8,12 +8,19 @@ order is shuffled. A third of RefreshCache calls are rejected as throttled, and 
 Commands that list the shares fail. The shares are listed through the stack's Run Command
 document on an emulated mount host.
 
-After quiescence the run checks and prints: every share equals its bucket, no direct edit is
-lost, each incident has at most one opened and one resolved message, and every malformed event
-is in the dead-letter queue with its reason. The exit status is 0 only when all checks pass.
+Every alert the run publishes is delivered as an SNS event to the real Slack notifier, and 10 % of
+the deliveries arrive twice (SNS delivers at least once). A webhook receiver on 127.0.0.1 returns
+429 or 5xx for 20 % of the posts. Lambda retries a failed invocation twice, one and then two
+minutes later, and then sends it to the notifier's dead-letter queue (see slack_delivery.py).
 
-    python bench/chaos.py            # 10,000 events
-    python bench/chaos.py --smoke    # 120 events, for the test suite
+After quiescence the run checks and prints: every share equals its bucket, no direct edit is
+lost, each incident has at most one opened and one resolved message, every malformed event is
+in the dead-letter queue with its reason, and every alert is posted to Slack exactly once or is
+in the notifier's dead-letter queue. The exit status is 0 only when all checks pass.
+
+    python bench/chaos.py                  # 10,000 events
+    python bench/chaos.py --events 2000    # a mid size
+    python bench/chaos.py --smoke          # 120 events, for the test suite
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ benchlib.use_safe_environment()
 os.environ["POWERTOOLS_LOG_LEVEL"] = "CRITICAL"
 
 from pipeline import Driver, Edit, EventQueue  # noqa: E402
+from slack_delivery import SlackDelivery  # noqa: E402
 
 BUCKETS = ("chaos-a", "chaos-b")
 OUTPUT_BUCKET = "chaos-listing-output"
@@ -49,6 +57,8 @@ MALFORMED_SHARE = 0.05
 MAX_DELIVERY_DELAY = 120.0
 REFRESH_REJECT_RATE = 1 / 3
 RUN_COMMAND_FAILURE_RATE = 0.10
+SLACK_FAULT_RATE = 0.20  # share of Slack posts that get a 429 or 5xx response
+SNS_DUPLICATE_SHARE = 0.10  # Slack notifier deliveries that SNS makes twice
 MAX_QUIET_SECONDS = 6 * 3600.0
 FOLDERS = [f"team/t{index}" for index in range(6)] + [f"data/d{index}" for index in range(6)] + ["misc"]
 
@@ -115,11 +125,13 @@ def malformed_body(template: dict, draw: random.Random) -> str:
 
 
 class ChaosRun:
-    def __init__(self, events: int, seed: int) -> None:
+    def __init__(self, events: int, seed: int, slack_fault_rate: float = SLACK_FAULT_RATE) -> None:
         from sgw_drift.sandbox import Sandbox
 
         self.events = events
         self.seed = seed
+        self.slack_fault_rate = slack_fault_rate
+        self.slack: SlackDelivery | None = None
         self.draw = random.Random(seed)
         self.box = Sandbox(settle_seconds=120, verify_shares=False)
         self.box.__enter__()
@@ -128,6 +140,8 @@ class ChaosRun:
         self._order = 0
 
     def close(self) -> None:
+        if self.slack is not None:
+            self.slack.close()
         self.box.__exit__(None, None, None)
 
     # Set-up ------------------------------------------------------------------------------------
@@ -162,6 +176,10 @@ class ChaosRun:
         # bench skips those sleeps, which changes nothing but the wall time of the run.
         lister._sleep = lambda seconds: None
         self.driver = Driver(box, queue=EventQueue())
+        self.slack = SlackDelivery(
+            box, seed=self.seed, fault_rate=self.slack_fault_rate, duplicate_share=SNS_DUPLICATE_SHARE
+        )
+        self.driver.on_step = self.slack.step
         for bucket in BUCKETS:
             for folder in FOLDERS:
                 self.write(self.whole_share(bucket), f"{folder}/seed.txt", b"seed")
@@ -283,7 +301,7 @@ class ChaosRun:
         while self.box.clock.now() - start < MAX_QUIET_SECONDS:
             for _ in range(12):
                 self.step(5.0)
-            if self.delayed or self.driver.queue.waiting:
+            if self.delayed or self.driver.queue.waiting or self.slack.pending:
                 continue
             busy = [
                 record
@@ -335,6 +353,7 @@ class ChaosRun:
                 "without_reason": sum(1 for reason in reasons if not reason),
                 "sample_reason": reasons[0][:160] if reasons else None,
             },
+            "every_alert_posted_to_slack_once_or_in_dlq": self.slack.check(),
         }
 
     def leftovers(self) -> dict:
@@ -371,10 +390,12 @@ class ChaosRun:
         return lost
 
 
-def run(*, smoke: bool, seed: int = 11, events: int | None = None) -> dict:
+def run(
+    *, smoke: bool, seed: int = 11, events: int | None = None, slack_fault_rate: float = SLACK_FAULT_RATE
+) -> dict:
     events = events or (120 if smoke else 10_000)
     started = time.perf_counter()
-    chaos_run = ChaosRun(events, seed)
+    chaos_run = ChaosRun(events, seed, slack_fault_rate)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             chaos_run.start()
@@ -395,6 +416,7 @@ def run(*, smoke: bool, seed: int = 11, events: int | None = None) -> dict:
             "run_commands": len(listing_commands),
             "run_commands_failed": type(chaos_run.host).failed,
             "alerts": dict(Counter(alert["event"] for alert in chaos_run.box.alerts())),
+            **chaos_run.slack.figures(),
             "virtual_seconds": round(chaos_run.box.clock.now() - virtual_start),
             **chaos_run.leftovers(),
         }
@@ -410,8 +432,8 @@ def run(*, smoke: bool, seed: int = 11, events: int | None = None) -> dict:
             "max_delivery_delay_seconds": MAX_DELIVERY_DELAY,
             "refresh_rejected": round(REFRESH_REJECT_RATE, 3),
             "run_commands_failed": RUN_COMMAND_FAILURE_RATE,
-            # NOTE: Slack posts are not part of the run: the sandbox does not deliver SNS to the notifier.
-            "slack_posts_failed": None,
+            "slack_posts_failed": slack_fault_rate,
+            "slack_deliveries_duplicated": SNS_DUPLICATE_SHARE,
         },
         "figures": figures,
         "checks": checks,
@@ -441,8 +463,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
     parser.add_argument("--seed", type=int, default=11, help="seed of the edits, delays and injected faults")
     parser.add_argument("--events", type=int, help="events to deliver (default 10,000; 120 with --smoke)")
+    parser.add_argument(
+        "--slack-fault-rate",
+        type=float,
+        default=SLACK_FAULT_RATE,
+        help=f"share of Slack posts that get a 429 or 5xx response, from 0 to 1 (default {SLACK_FAULT_RATE})",
+    )
     arguments = parser.parse_args(argv)
-    report = run(smoke=arguments.smoke, seed=arguments.seed, events=arguments.events)
+    if not 0 <= arguments.slack_fault_rate <= 1:
+        parser.error(f"--slack-fault-rate must be from 0 to 1, got {arguments.slack_fault_rate}")
+    report = run(
+        smoke=arguments.smoke,
+        seed=arguments.seed,
+        events=arguments.events,
+        slack_fault_rate=arguments.slack_fault_rate,
+    )
     benchlib.emit(report, as_json=arguments.json, lines=report_lines(report))
     return 0 if report["passed"] else 1
 

@@ -95,6 +95,28 @@ def test_chaos_smoke():
     assert figures["refresh_rejected"] >= 1
     assert figures["run_commands"] >= 1
     assert report["checks"]["malformed_in_dlq_with_reason"]["in_dlq"] == figures["malformed"]
+    # Every alert reached the Slack notifier, some twice, and some posts got a 429 or 5xx response.
+    assert figures["slack_alerts"] == sum(figures["alerts"].values())
+    assert figures["slack_deliveries"] == figures["slack_alerts"] + figures["slack_duplicate_deliveries"]
+    assert figures["slack_duplicate_deliveries"] >= 1
+    assert figures["slack_429"] + figures["slack_5xx"] >= 1
+    assert figures["slack_posts"] + figures["slack_dlq"] >= figures["slack_alerts"]
+
+
+def test_chaos_failing_slack_dead_letters_all():
+    report = run_bench("chaos.py", "--slack-fault-rate", "1")
+
+    assert report["passed"] is True
+    figures = report["figures"]
+    check = report["checks"]["every_alert_posted_to_slack_once_or_in_dlq"]
+    assert figures["slack_posts"] == 0
+    # Each invocation makes four requests (three retries); Lambda invokes each delivery three times.
+    assert figures["slack_invocations"] == 3 * figures["slack_deliveries"]
+    assert figures["slack_requests"] == 4 * figures["slack_invocations"]
+    assert figures["slack_lambda_retries"] == 2 * figures["slack_deliveries"]
+    assert figures["slack_dlq"] == figures["slack_deliveries"]
+    assert check["in_dlq"] == figures["slack_alerts"] >= 1
+    assert check["dlq_error_types"] == {"SlackDeliveryError": figures["slack_deliveries"]}
 
 
 @pytest.mark.parametrize("script", ["refresh_economy.py", "compare_engine.py", "cold_start.py", "chaos.py"])

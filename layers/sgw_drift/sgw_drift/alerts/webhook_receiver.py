@@ -1,8 +1,9 @@
 """A stand-in for a Slack incoming webhook on 127.0.0.1, for the tests and the demo.
 
-It records every request and answers from a script of statuses (for example 429 with a
-`Retry-After` header, then 200), then with `default_status`. It binds to the loopback address
-only, takes bodies of at most `MAX_BODY_BYTES`, and stops when its context ends.
+It records every request and responds from a script of statuses (for example 429 with a
+`Retry-After` header, then 200), then from an optional `fault_hook`, then with `default_status`.
+It binds to the loopback address only, takes bodies of at most `MAX_BODY_BYTES`, and stops when
+its context ends.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -37,10 +38,23 @@ class Request:
 
 
 class WebhookReceiver:
+    """Record requests and respond from the script, then from the fault hook, then with the default status.
+
+    `fault_hook` is called with the JSON body of each valid post once the script is used up. It
+    runs under the receiver's lock, so a seeded random generator behind it draws in the order of
+    the posts. It returns the response to send (a 429 or a 5xx, say) or None for the default.
+    """
+
     def __init__(
-        self, script: Iterable[Response] = (), *, default_status: int = 200, path: str = WEBHOOK_PATH
+        self,
+        script: Iterable[Response] = (),
+        *,
+        default_status: int = 200,
+        path: str = WEBHOOK_PATH,
+        fault_hook: Callable[[dict], Response | None] | None = None,
     ) -> None:
         self.script = deque(script)
+        self.fault_hook = fault_hook
         self.default = Response(default_status, {}, "ok" if default_status == 200 else "server_error")
         self.path = path
         self.requests: list[Request] = []
@@ -103,8 +117,17 @@ class WebhookReceiver:
             response = Response(400, {}, "invalid_payload")
         else:
             with self._lock:
-                response = self.script.popleft() if self.script else self.default
+                response = self._response_for(body)
         self._reply(handler, response, body)
+
+    def _response_for(self, body: dict) -> Response:
+        if self.script:
+            return self.script.popleft()
+        if self.fault_hook is not None:
+            fault = self.fault_hook(body)
+            if fault is not None:
+                return fault
+        return self.default
 
     def _reply(self, handler: BaseHTTPRequestHandler, response: Response, body: dict | None) -> None:
         with self._lock:
