@@ -37,7 +37,9 @@ DEMO_BUCKET = "sgw-drift-demo-bucket"
 SECOND_BUCKET = "sgw-drift-second-bucket"
 DEMO_SHARE_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:share/share-1A2B3C4D"
 SECOND_SHARE_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:share/share-5E6F7A8B"
-SLACK_WEBHOOK_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:sgw-drift/slack-webhook-AbCdEf"
+SLACK_WEBHOOK_SECRET_ARN = (
+    f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:sgw-drift/slack-webhook-AbCdEf"
+)
 
 MOUNT_INSTANCE_IDS = ("i-052fcf7f6fa590e08", "i-0abcdef1234567890")
 

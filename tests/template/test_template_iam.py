@@ -46,7 +46,10 @@ SHARED_PERMISSIONS = {
 # "Actions, resources, and condition keys for AWS Systems Manager").
 LISTING_DOCUMENT_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:document/<ShareListingDocument>"
 LISTING_PERMISSIONS = {
-    "ssm:SendCommand": {LISTING_DOCUMENT_ARN, *(f"arn:aws:ec2:*:*:instance/{iid}" for iid in MOUNT_INSTANCE_IDS)},
+    "ssm:SendCommand": {
+        LISTING_DOCUMENT_ARN,
+        *(f"arn:aws:ec2:*:*:instance/{iid}" for iid in MOUNT_INSTANCE_IDS),
+    },
     "ssm:GetCommandInvocation": {"*"},
     "s3:GetObject": {"<ListingOutputBucket.Arn>/listings/*"},
 }

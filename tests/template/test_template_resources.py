@@ -15,9 +15,15 @@ from cfn_template import (
     transform_template,
 )
 from packaging.requirements import Requirement
+
 from sgw_drift.config import ENVIRONMENT_VARIABLES, OPTIONAL_VARIABLES, SharesDocument
 
-FUNCTION_IDS = ["ObjectEventsFunction", "RefreshCompletedFunction", "ReconcileFunction", "FleetManagerFunction"]
+FUNCTION_IDS = [
+    "ObjectEventsFunction",
+    "RefreshCompletedFunction",
+    "ReconcileFunction",
+    "FleetManagerFunction",
+]
 ASYNC_FUNCTION_IDS = ["RefreshCompletedFunction", "ReconcileFunction", "FleetManagerFunction"]
 DEAD_LETTER_QUEUES = ["ObjectEventsDLQ", "EventDeliveryDLQ", "InvocationFailureDLQ"]
 FOURTEEN_DAYS = 14 * 24 * 3600

@@ -9,6 +9,7 @@ import boto3
 import botocore.exceptions
 import pytest
 from moto import mock_aws
+
 from sgw_drift.clock import VirtualClock
 from sgw_drift.emulator import (
     EmulatorNotImplementedError,

@@ -85,12 +85,20 @@ def tree_costs(tree: dict[str, int]):
         return tree.get(folder, 0)
 
     def subtree(folder: str, limit: float) -> int:
-        return sum(count for path, count in tree.items() if folder == "/" or path == folder or path.startswith(folder + "/"))
+        return sum(
+            count
+            for path, count in tree.items()
+            if folder == "/" or path == folder or path.startswith(folder + "/")
+        )
 
     return direct, subtree
 
 
-PROJECT_FOLDERS = [f"/projects/p{index:02d}/{name}" for index in range(40) for name in ("build", "data", "docs", "src", "tests")]
+PROJECT_FOLDERS = [
+    f"/projects/p{index:02d}/{name}"
+    for index in range(40)
+    for name in ("build", "data", "docs", "src", "tests")
+]
 
 
 def project_tree(extra_per_project: int = 0) -> dict[str, int]:

@@ -52,8 +52,9 @@ class BucketLister:
                 if not relative.endswith("/"):
                     yield _file_entry(share, item)
 
-
-    def count_objects(self, share: Share, folder: str, *, recursive: bool, limit: float = float("inf")) -> int:
+    def count_objects(
+        self, share: Share, folder: str, *, recursive: bool, limit: float = float("inf")
+    ) -> int:
         """Count the objects a refresh of `folder` makes the gateway rescan, stopping past `limit`."""
         prefix = folder_prefix(share.prefix, folder)
         request = {"Bucket": share.bucket, "Prefix": prefix}

@@ -25,7 +25,9 @@ def _demo(arguments: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sgw-drift", description="Drift detector for S3 File Gateway shares.")
+    parser = argparse.ArgumentParser(
+        prog="sgw-drift", description="Drift detector for S3 File Gateway shares."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="run the whole pipeline locally on moto and the gateway emulator")

@@ -98,8 +98,11 @@ def run_demo(as_json: bool = False) -> int:
         box.mount_host.mount(MOUNT_INSTANCE, whole, MOUNT_PATH)
         box.start(
             {whole: {"mount": {"instance_id": MOUNT_INSTANCE, "path": MOUNT_PATH}}},
-            environ={"LISTING_DOCUMENT_NAME": LISTING_DOCUMENT, "LISTING_OUTPUT_BUCKET": LISTING_OUTPUT_BUCKET,
-                     "MOUNT_INSTANCE_IDS": MOUNT_INSTANCE},
+            environ={
+                "LISTING_DOCUMENT_NAME": LISTING_DOCUMENT,
+                "LISTING_OUTPUT_BUCKET": LISTING_OUTPUT_BUCKET,
+                "MOUNT_INSTANCE_IDS": MOUNT_INSTANCE,
+            },
             command_client=box.mount_host,
         )
 
@@ -110,8 +113,11 @@ def run_demo(as_json: bool = False) -> int:
             with contextlib.redirect_stdout(io.StringIO()):
                 summary = _scenario(box, timeline, whole, projects)
                 slack_posts = post_to_local_slack(
-                    box.session, table_name=box.environ["STATE_TABLE_NAME"], topic_arn=box.topic_arn,
-                    sent=box.alerts(), language=box.runtime.settings.alert_language,
+                    box.session,
+                    table_name=box.environ["STATE_TABLE_NAME"],
+                    topic_arn=box.topic_arn,
+                    sent=box.alerts(),
+                    language=box.runtime.settings.alert_language,
                 )
                 summary["slack_posts"] = len(slack_posts)
         finally:
@@ -143,9 +149,15 @@ def _scenario(box, timeline: Timeline, whole: str, projects: str) -> dict:
     timeline.add("phase", "2. direct edits in S3 (console, CLI, other applications)")
     direct = [
         ("new file", lambda: box.put_direct(BUCKET, "reports/2026/q3.csv", b"region,total\ntohoku,41\n")),
-        ("overwrite", lambda: box.put_direct(BUCKET, "reports/2026/q1.csv", b"region,total\nkanto,120\nchubu,77\n")),
+        (
+            "overwrite",
+            lambda: box.put_direct(BUCKET, "reports/2026/q1.csv", b"region,total\nkanto,120\nchubu,77\n"),
+        ),
         ("delete", lambda: box.delete_direct(BUCKET, "archive/2019.log")),
-        ("Japanese name", lambda: box.put_direct(BUCKET, "営業部/2026年 第1四半期 報告書.xlsx", b"PK\x03\x04 demo")),
+        (
+            "Japanese name",
+            lambda: box.put_direct(BUCKET, "営業部/2026年 第1四半期 報告書.xlsx", b"PK\x03\x04 demo"),
+        ),
         ("folder marker", lambda: box.put_direct(BUCKET, "reports/2027/", b"")),
         ("under a prefix", lambda: box.put_direct(BUCKET, "projects/design/diagram.png", b"\x89PNG demo")),
     ]
@@ -180,23 +192,34 @@ def _scenario(box, timeline: Timeline, whole: str, projects: str) -> dict:
 
 
 def _fleet_manager(box, timeline: Timeline) -> list[dict]:
-    """Delete and rename a file with Fleet Manager; each call reaches FleetManagerFunction as CloudTrail sends it."""
+    """Delete and rename files through Fleet Manager, as CloudTrail reports each call to the function."""
     from .sandbox.handlers import invoke
 
     operations = [
         ("DeleteFileSystemItem", {"Path": [f"{MOUNT_PATH}/reports/2026/q2.csv"]}),
-        ("RenameFileSystemItem", {"Path": [f"{MOUNT_PATH}/営業部/議事録.txt"], "NewName": ["議事録 2026.txt"]}),
+        (
+            "RenameFileSystemItem",
+            {"Path": [f"{MOUNT_PATH}/営業部/議事録.txt"], "NewName": ["議事録 2026.txt"]},
+        ),
     ]
     audits = []
     for operation, parameters in operations:
-        event = box.mount_host.fleet_manager(MOUNT_INSTANCE, operation, parameters, principal_role="OpsAdmin",
-                                             session="operator@example.com", when=box.clock.now())
+        event = box.mount_host.fleet_manager(
+            MOUNT_INSTANCE,
+            operation,
+            parameters,
+            principal_role="OpsAdmin",
+            session="operator@example.com",
+            when=box.clock.now(),
+        )
         timeline.add("fleet manager", f"{operation} on {MOUNT_INSTANCE} by role/OpsAdmin (parameters hidden)")
         invoke("fleet_manager", event)
         sent = [alert for alert in box.alerts() if alert["event"] == "audit"]
         record = box.runtime.service.store.table.query(
-            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{MOUNT_INSTANCE}"},
-            ScanIndexForward=False, Limit=1,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": f"AUDIT#{MOUNT_INSTANCE}"},
+            ScanIndexForward=False,
+            Limit=1,
         )["Items"][0]
         audits.append({"subject": sent[-1]["subject"], "paths": list(record.get("paths", []))})
         timeline.add("audit alert", f"{operation}: path {audits[-1]['paths']} recovered with ListCommands")
@@ -231,9 +254,18 @@ def _print_report(timeline: Timeline, summary: dict, slack_posts: list[dict]) ->
     out.write("\n")
     print_slack_posts(slack_posts, out)
     out.write("\nSummary:\n")
-    for key in ("direct_edits", "gateway_writes", "refresh_calls", "refresh_folders", "refresh_calls_rejected",
-                "incidents_opened", "incidents_resolved", "drift_remaining", "fleet_manager_audits",
-                "virtual_seconds"):
+    for key in (
+        "direct_edits",
+        "gateway_writes",
+        "refresh_calls",
+        "refresh_folders",
+        "refresh_calls_rejected",
+        "incidents_opened",
+        "incidents_resolved",
+        "drift_remaining",
+        "fleet_manager_audits",
+        "virtual_seconds",
+    ):
         out.write(f"  {key:<24} {summary[key]}\n")
     verdict = "every share matches its bucket" if summary["drift_remaining"] == 0 else "DRIFT REMAINS"
     out.write(f"\nResult: {verdict}.\n")

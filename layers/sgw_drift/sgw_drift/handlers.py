@@ -41,7 +41,9 @@ def handle_object_events(event: dict, context: Any, runtime: Runtime | None = No
     config = IdempotencyConfig(event_key_jmespath=S3_EVENT_KEY, expires_after_seconds=IDEMPOTENCY_SECONDS)
     config.register_lambda_context(context)
 
-    @idempotent_function(data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config)
+    @idempotent_function(
+        data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config
+    )
     def record_once(event: dict) -> dict:
         outcome = runtime.service.record_event(S3ObjectEvent.model_validate(event))
         return {"action": outcome.action, "shares": outcome.shares}
@@ -62,14 +64,19 @@ def handle_object_events(event: dict, context: Any, runtime: Runtime | None = No
         raise MalformedEvent("the event has no Records list: ObjectEventsFunction expects an SQS batch")
     ordered = {**event, "Records": sorted(records, key=_sequence_key)}
     response = process_partial_response(
-        event=ordered, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS), context=context
+        event=ordered,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
     )
     if touched:
         try:
             runtime.service.process(touched)
         except Exception:
             # The edits are stored: the next drain tick verifies and refreshes them.
-            logger.exception("verification after the batch failed; the drain tick retries it", share_count=len(touched))
+            logger.exception(
+                "verification after the batch failed; the drain tick retries it", share_count=len(touched)
+            )
             metrics.add_metric(name="VerificationErrors", unit=MetricUnit.Count, value=1)
     return response
 
@@ -77,7 +84,9 @@ def handle_object_events(event: dict, context: Any, runtime: Runtime | None = No
 def _dead_letter(runtime: Runtime, record: SQSRecord, error: Exception) -> None:
     reason = _reason(error)
     metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-    logger.error("malformed S3 event sent to the dead-letter queue", message_id=record.message_id, reason=reason)
+    logger.error(
+        "malformed S3 event sent to the dead-letter queue", message_id=record.message_id, reason=reason
+    )
     queue_url = runtime.settings.dead_letter_queue_url
     if not queue_url:
         # Without the URL, failing the record lets the queue's redrive policy dead-letter it.
@@ -94,11 +103,13 @@ def _dead_letter(runtime: Runtime, record: SQSRecord, error: Exception) -> None:
 
 def _reason(error: Exception) -> str:
     if isinstance(error, ValidationError):
-        problems = [
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']} (got {str(item.get('input'))[:80]!r})"
-            for item in error.errors()[:5]
-        ]
-        return "invalid S3 event: " + "; ".join(problems) + "; expected an S3 EventBridge event (source aws.s3)"
+        problems = []
+        for item in error.errors()[:5]:
+            location = ".".join(str(part) for part in item["loc"])
+            problems.append(f"{location}: {item['msg']} (got {str(item.get('input'))[:80]!r})")
+        return (
+            "invalid S3 event: " + "; ".join(problems) + "; expected an S3 EventBridge event (source aws.s3)"
+        )
     return f"invalid JSON body: {error}; expected an S3 EventBridge event"
 
 
@@ -115,7 +126,9 @@ def handle_refresh_completed(event: dict, context: Any, runtime: Runtime | None 
     config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_SECONDS)
     config.register_lambda_context(context)
 
-    @idempotent_function(data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config)
+    @idempotent_function(
+        data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config
+    )
     def complete_once(event: dict) -> dict:
         runtime.service.refresh_completed(parsed)
         return {"share_arn": parsed.share_arn, "notification_id": parsed.detail.notification_id}
@@ -136,7 +149,9 @@ def handle_reconcile(event: dict, context: Any, runtime: Runtime | None = None) 
         request = ReconcileRequest.model_validate(event)
     except ValidationError as error:
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        raise MalformedEvent(f'invalid Reconcile input {event!r:.200}: expected {{"mode": "drain"}} or {{"mode": "sweep"}}') from error
+        raise MalformedEvent(
+            f'invalid Reconcile input {event!r:.200}: expected {{"mode": "drain"}} or {{"mode": "sweep"}}'
+        ) from error
     if request.mode == "sweep":
         runtime.service.sweep()
     else:

@@ -49,7 +49,9 @@ def plan_refresh(
             exact.add(entry)
         else:
             # Too long for FolderList: its nearest ancestor that fits covers it recursively.
-            recursive.add(next(ancestor for ancestor in ancestors(entry) if len(ancestor) <= MAX_FOLDER_ENTRY_CHARS))
+            recursive.add(
+                next(ancestor for ancestor in ancestors(entry) if len(ancestor) <= MAX_FOLDER_ENTRY_CHARS)
+            )
     while not _fits(exact, recursive, max_entries, max_calls):
         counts: Counter[str] = Counter()
         for folder in exact | recursive:

@@ -88,8 +88,9 @@ def build_runtime(
     service = DriftService(
         registry=ShareRegistry(shares),
         store=store,
-        scheduler=RefreshScheduler(store, GatewayAdapter(storagegateway), clock,
-                                   slot_timeout=settings.refresh_slot_timeout_seconds),
+        scheduler=RefreshScheduler(
+            store, GatewayAdapter(storagegateway), clock, slot_timeout=settings.refresh_slot_timeout_seconds
+        ),
         verifier=Verifier(BucketLister(s3), share_lister, settle_seconds=settings.settle_seconds),
         incidents=Incidents(
             store,
@@ -113,14 +114,18 @@ def build_runtime(
     return Runtime(settings, service, shares, idempotency_store, client("sqs"), clock, fleet)
 
 
-def _mount_lister(settings: Settings, shares: list[Share], command_client, s3, clock: Clock) -> ShareLister | None:
+def _mount_lister(
+    settings: Settings, shares: list[Share], command_client, s3, clock: Clock
+) -> ShareLister | None:
     """Return a Run Command lister for the shares that have a mount host, or None when none has."""
     mounts = {share.arn: share.mount for share in shares if share.mount is not None}
     if not mounts:
         return None
     if not settings.listing_document_name or not settings.listing_output_bucket:
-        logger.warning("shares have mount hosts but LISTING_DOCUMENT_NAME is not set; they run unverified",
-                       share_count=len(mounts))
+        logger.warning(
+            "shares have mount hosts but LISTING_DOCUMENT_NAME is not set; they run unverified",
+            share_count=len(mounts),
+        )
         return None
     return RunCommandLister(
         command_client,

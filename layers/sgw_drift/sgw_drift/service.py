@@ -67,21 +67,32 @@ class DriftService:
             logger.info("object is under no configured share", bucket=detail.bucket.name)
             return EventOutcome("no_share")
         sequencer = detail.object.sequencer
-        if sequencer and not self.store.advance_sequencer(detail.bucket.name, detail.object.key, sequencer, sequencer_is_newer):
-            logger.info("older or repeated event for this key skipped", bucket=detail.bucket.name,
-                        sequencer=detail.object.sequencer)
+        if sequencer and not self.store.advance_sequencer(
+            detail.bucket.name, detail.object.key, sequencer, sequencer_is_newer
+        ):
+            logger.info(
+                "older or repeated event for this key skipped",
+                bucket=detail.bucket.name,
+                sequencer=detail.object.sequencer,
+            )
             return EventOutcome("stale")
 
         origin, keys = classify(self.s3, event)
         targets = [(share, key) for key in keys for share in self.registry.for_key(detail.bucket.name, key)]
         if len(keys) > 1:
-            logger.warning("object key may be URL-encoded, checking both forms", bucket=detail.bucket.name,
-                           candidates=len(keys))
+            logger.warning(
+                "object key may be URL-encoded, checking both forms",
+                bucket=detail.bucket.name,
+                candidates=len(keys),
+            )
         # The gateway's metadata does not say which share wrote the object: when the key is
         # visible through several shares, the others are stale, so all of them are verified.
         if origin is Origin.GATEWAY and len(targets) == 1:
-            logger.info("write through the share seen, nothing to refresh", share_arn=targets[0][0].arn,
-                        key=detail.object.key)
+            logger.info(
+                "write through the share seen, nothing to refresh",
+                share_arn=targets[0][0].arn,
+                key=detail.object.key,
+            )
             return EventOutcome("gateway_write", shares=[targets[0][0].arn])
 
         if origin is not Origin.GATEWAY:
@@ -93,14 +104,22 @@ class DriftService:
             # Recorded keys count as direct writes, which the comparison may call stale by mtime. A
             # gateway write carries the client's mtime, often older than the upload, so it is not one.
             self.store.mark_dirty(
-                share.arn, folder, relative_key=None if origin is Origin.GATEWAY else relative,
+                share.arn,
+                folder,
+                relative_key=None if origin is Origin.GATEWAY else relative,
                 deleted=event.is_delete,
                 unverified=not self.verifier.can_verify(share),
             )
             outcome.shares.append(share.arn)
             outcome.folders.append(folder)
-        logger.info("edit recorded", origin=str(origin), detail_type=event.detail_type, key=detail.object.key,
-                    share_arns=sorted(set(outcome.shares)), folders=sorted(set(outcome.folders)))
+        logger.info(
+            "edit recorded",
+            origin=str(origin),
+            detail_type=event.detail_type,
+            key=detail.object.key,
+            share_arns=sorted(set(outcome.shares)),
+            folders=sorted(set(outcome.folders)),
+        )
         return outcome
 
     # Verification -------------------------------------------------------------------------------
@@ -124,9 +143,13 @@ class DriftService:
                 self._unverified_pending(share, record)
                 continue
             direct_writes = {key: record.first_seen for key in record.created_keys}
-            result = self.verifier.verify_folder(share, record.folder, now=started, direct_writes=direct_writes)
+            result = self.verifier.verify_folder(
+                share, record.folder, now=started, direct_writes=direct_writes
+            )
             if not result.verified:
-                logger.warning("share listing failed, folder left unverified", share_arn=share.arn, error=result.error)
+                logger.warning(
+                    "share listing failed, folder left unverified", share_arn=share.arn, error=result.error
+                )
                 metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
                 unverified = True
                 counts["unverified_edit"] += record.edit_count
@@ -146,15 +169,23 @@ class DriftService:
             if result.drift:
                 metrics.add_metric(name="DriftConfirmed", unit=MetricUnit.Count, value=len(result.drift))
                 next_status = Status.PENDING if record.attempts < self.max_attempts else Status.FAILED
-                self.store.update_folder(share.arn, record.folder, status=next_status, late_edits=0, counted=True)
+                self.store.update_folder(
+                    share.arn, record.folder, status=next_status, late_edits=0, counted=True
+                )
                 if next_status == Status.FAILED:
                     self.incidents.record_failure(
-                        share, f"{folder_list_entry(record.folder)} still differs after {record.attempts} refreshes",
-                        record.first_seen)
+                        share,
+                        f"{folder_list_entry(record.folder)} still differs after {record.attempts} refreshes",
+                        record.first_seen,
+                    )
             elif result.unrepresentable:
                 reasons = sorted({difference.reason or "" for difference in result.unrepresentable})
-                self.store.update_folder(share.arn, record.folder, status=Status.FAILED,
-                                         last_error="unrepresentable keys: " + "; ".join(reasons))
+                self.store.update_folder(
+                    share.arn,
+                    record.folder,
+                    status=Status.FAILED,
+                    last_error="unrepresentable keys: " + "; ".join(reasons),
+                )
             elif _direct_edit_looks_pending(result.differences, record):
                 # A file written on the share within the settle window hides a direct edit of it:
                 # the folder stays dirty and is verified again on a later tick, once the window passed.
@@ -162,8 +193,13 @@ class DriftService:
             elif not self.store.delete_folder(share.arn, record.folder, unless_edited_after=started):
                 logger.info("folder edited during verification, verifying again later", share_arn=share.arn)
                 self.store.update_folder(share.arn, record.folder, status=Status.DIRTY)
-        logger.info("folders verified", share_arn=share.arn, folder_count=len(records), unverified=unverified,
-                    differences=dict(counts))
+        logger.info(
+            "folders verified",
+            share_arn=share.arn,
+            folder_count=len(records),
+            unverified=unverified,
+            differences=dict(counts),
+        )
         if counts:
             first_edit = min(record.first_seen for record in records)
             self.incidents.record_drift(share, dict(counts), samples, first_edit, unverified=unverified)
@@ -174,8 +210,11 @@ class DriftService:
         if ancestor is None or ancestor.status == Status.DIRTY:
             self.store.mark_dirty(share.arn, shown, relative_key=None, deleted=False, unverified=False)
             self.store.update_folder(share.arn, shown, status=Status.PENDING, counted=True)
-        logger.info("folder not shown by the share yet, refreshing its nearest shown ancestor",
-                    share_arn=share.arn, depth_gap=record.folder.count("/") - shown.count("/"))
+        logger.info(
+            "folder not shown by the share yet, refreshing its nearest shown ancestor",
+            share_arn=share.arn,
+            depth_gap=record.folder.count("/") - shown.count("/"),
+        )
 
     def _unverified_pending(self, share: Share, record: FolderRecord) -> None:
         """Without a listing, a direct edit is refreshed on the strength of its event alone."""
@@ -206,29 +245,50 @@ class DriftService:
         match outcome:
             case Requested(slot=slot):
                 for record in covered:
-                    self.store.update_folder(share.arn, record.folder, status=Status.REFRESHING,
-                                             reservation=slot.token, refresh_requested_at=slot.started)
+                    self.store.update_folder(
+                        share.arn,
+                        record.folder,
+                        status=Status.REFRESHING,
+                        reservation=slot.token,
+                        refresh_requested_at=slot.started,
+                    )
                 metrics.add_metric(name="RefreshRequested", unit=MetricUnit.Count, value=1)
-                logger.info("refresh requested", share_arn=share.arn, gateway_arn=gateway_arn,
-                            notification_id=slot.notification_id, folders=list(plan.folders),
-                            recursive=plan.recursive, pending_left=len(records) - len(covered))
+                logger.info(
+                    "refresh requested",
+                    share_arn=share.arn,
+                    gateway_arn=gateway_arn,
+                    notification_id=slot.notification_id,
+                    folders=list(plan.folders),
+                    recursive=plan.recursive,
+                    pending_left=len(records) - len(covered),
+                )
                 self.incidents.record_refresh(share, slot.notification_id or slot.token)
             case NoSlot(reason=reason):
                 metrics.add_metric(name="RefreshDeferred", unit=MetricUnit.Count, value=1)
                 logger.info("refresh deferred", share_arn=share.arn, reason=reason, folder_count=len(records))
             case Throttled(message=message):
                 metrics.add_metric(name="RefreshDeferred", unit=MetricUnit.Count, value=1)
-                logger.info("refresh rejected as too many, deferred", share_arn=share.arn, error=message,
-                            folder_count=len(records))
+                logger.info(
+                    "refresh rejected as too many, deferred",
+                    share_arn=share.arn,
+                    error=message,
+                    folder_count=len(records),
+                )
             case Failed(message=message, code=code):
                 metrics.add_metric(name="RefreshFailed", unit=MetricUnit.Count, value=1)
-                logger.error("refresh rejected", share_arn=share.arn, error=message, error_code=code,
-                             folder_count=len(covered))
+                logger.error(
+                    "refresh rejected",
+                    share_arn=share.arn,
+                    error=message,
+                    error_code=code,
+                    folder_count=len(covered),
+                )
                 for record in covered:
                     attempts = record.attempts + 1
                     status = Status.PENDING if attempts < self.max_attempts else Status.FAILED
-                    self.store.update_folder(share.arn, record.folder, attempts=attempts, status=status,
-                                             last_error=message)
+                    self.store.update_folder(
+                        share.arn, record.folder, attempts=attempts, status=status, last_error=message
+                    )
                 self.incidents.record_failure(share, message, min(record.first_seen for record in records))
 
     def _plan(self, share: Share, folders: list[str]) -> RefreshPlan:
@@ -238,7 +298,9 @@ class DriftService:
             plan = plan_one_call(
                 folders,
                 direct_objects=lambda folder: lister.count_objects(share, folder, recursive=False),
-                subtree_objects=lambda folder, limit: lister.count_objects(share, folder, recursive=True, limit=limit),
+                subtree_objects=lambda folder, limit: lister.count_objects(
+                    share, folder, recursive=True, limit=limit
+                ),
             )
             if plan is not None:
                 return plan
@@ -253,8 +315,13 @@ class DriftService:
                     continue
                 attempts = record.attempts + 1
                 status = Status.PENDING if attempts < self.max_attempts else Status.FAILED
-                self.store.update_folder(slot.share_arn, record.folder, status=status, attempts=attempts,
-                                         last_error="refresh completion did not arrive in time")
+                self.store.update_folder(
+                    slot.share_arn,
+                    record.folder,
+                    status=status,
+                    attempts=attempts,
+                    last_error="refresh completion did not arrive in time",
+                )
 
     def refresh_completed(self, event: RefreshCompleteEvent) -> None:
         """Free the slot, re-verify the refreshed folders, resolve or retry, then drain the gateway."""
@@ -265,13 +332,21 @@ class DriftService:
         gateway_arn = event.gateway_arn or share.gateway_arn
         slot = self.scheduler.complete(gateway_arn, share.arn, event.detail.notification_id)
         refreshed = self.store.folders(share.arn, Status.REFRESHING)
-        logger.info("refresh completed", share_arn=share.arn, notification_id=event.detail.notification_id,
-                    folders=event.detail.folder_list, requested_by_sgw_drift=slot is not None)
+        logger.info(
+            "refresh completed",
+            share_arn=share.arn,
+            notification_id=event.detail.notification_id,
+            folders=event.detail.folder_list,
+            requested_by_sgw_drift=slot is not None,
+        )
         if slot is not None:
             refreshed = [record for record in refreshed if record.reservation == slot.token]
         else:
-            logger.info("refresh completion not requested by sgw-drift, checking its folders",
-                        share_arn=share.arn, notification_id=event.detail.notification_id)
+            logger.info(
+                "refresh completion not requested by sgw-drift, checking its folders",
+                share_arn=share.arn,
+                notification_id=event.detail.notification_id,
+            )
             listed = set(event.detail.folder_list)
             refreshed = [record for record in refreshed if folder_list_entry(record.folder) in listed]
 
@@ -279,7 +354,9 @@ class DriftService:
             if record.unverified and record.late_edits == 0:
                 self.store.delete_folder(share.arn, record.folder, unless_edited_after=self.clock.now())
             else:
-                self.store.update_folder(share.arn, record.folder, status=Status.DIRTY, attempts=record.attempts + 1)
+                self.store.update_folder(
+                    share.arn, record.folder, status=Status.DIRTY, attempts=record.attempts + 1
+                )
         self.verify_dirty(share)
         self.incidents.resolve(share)
         self.drain([gateway_arn])
@@ -315,7 +392,9 @@ class DriftService:
             for record in self.store.folders(share.arn, Status.FAILED):
                 self.store.update_folder(share.arn, record.folder, status=Status.DIRTY, attempts=0)
             now = self.clock.now()
-            settle = share.settle_seconds if share.settle_seconds is not None else self.verifier.settle_seconds
+            settle = (
+                share.settle_seconds if share.settle_seconds is not None else self.verifier.settle_seconds
+            )
             folders = set()
             try:
                 for difference in compare(
@@ -328,8 +407,9 @@ class DriftService:
                         folders.add(parent_folder(difference.path))
             except ListingError as error:
                 # A failed or truncated listing is never compared: nothing is marked from it.
-                logger.warning("share listing failed, sweep of this share skipped", share_arn=share.arn,
-                               error=str(error))
+                logger.warning(
+                    "share listing failed, sweep of this share skipped", share_arn=share.arn, error=str(error)
+                )
                 metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
                 continue
             for folder in sorted(folders):
@@ -341,4 +421,6 @@ class DriftService:
 def _direct_edit_looks_pending(differences, record: FolderRecord) -> bool:
     """Tell whether a difference taken for a pending upload is a key that was edited directly."""
     edited = record.created_keys | record.deleted_keys
-    return any(difference.kind is Kind.PENDING_UPLOAD and difference.path in edited for difference in differences)
+    return any(
+        difference.kind is Kind.PENDING_UPLOAD and difference.path in edited for difference in differences
+    )

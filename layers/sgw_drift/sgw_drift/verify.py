@@ -56,7 +56,9 @@ class Verifier:
         self, share: Share, folder: str, *, now: float, direct_writes: dict[str, float] | None = None
     ) -> FolderResult:
         if self.share_lister is None or not self.can_verify(share):
-            return FolderResult(folder, verified=False, error="no share lister for this share (no mount host)")
+            return FolderResult(
+                folder, verified=False, error="no share lister for this share (no mount host)"
+            )
         settle = share.settle_seconds if share.settle_seconds is not None else self.settle_seconds
         try:
             # The share listing is taken whole first: a failed listing must never half-compare.
