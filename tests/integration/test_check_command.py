@@ -65,16 +65,19 @@ def mirror(s3, root: Path, files: dict[str, bytes]) -> None:
         os.utime(local, (OLD, OLD))
 
 
-def run_cli(moto_server: str, *arguments: str) -> subprocess.CompletedProcess:
-    environment = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
-        **CREDENTIALS,
-    }
+def run_cli(
+    moto_server: str,
+    *arguments: str,
+    environment: dict[str, str] | None = None,
+    text: bool = True,
+) -> subprocess.CompletedProcess:
+    """Run `sgw-drift check --endpoint-url moto_server ...` with fake credentials, or with `environment`."""
+    base = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "PYTHONIO"))}
     return subprocess.run(
         [sys.executable, "-m", "sgw_drift.cli", "check", "--endpoint-url", moto_server, *arguments],
         capture_output=True,
-        text=True,
-        env=environment,
+        text=text,
+        env={**base, **(CREDENTIALS if environment is None else environment)},
         timeout=120,
         check=False,
     )
@@ -181,6 +184,7 @@ def test_check_missing_bucket_exits_2(moto_server, tmp_path):
 
     assert result.returncode == 2
     assert "NoSuchBucket" in result.stderr
+    assert "check --bucket and --region" in result.stderr
 
 
 def test_check_bad_arguments_exit_2(moto_server, tmp_path):
@@ -201,6 +205,143 @@ def test_check_missing_directory_exits_2(moto_server, bucket, tmp_path):
 
     assert result.returncode == 2
     assert "not-mounted" in result.stderr
+
+
+BAD_NAME = b"bad\xffname.txt"  # not valid UTF-8, as a Linux share may hold
+
+
+def test_check_json_escapes_undecodable_name(moto_server, bucket, tmp_path):
+    mirror(bucket, tmp_path, FILES)
+    bucket.put_object(Bucket=BUCKET, Key="projects/design/新しい.md", Body=b"direct")
+    (tmp_path / os.fsdecode(BAD_NAME)).write_bytes(b"x")
+    os.utime(tmp_path / os.fsdecode(BAD_NAME), (OLD, OLD))
+
+    for encoding in ("", "utf-8"):
+        environment = {**CREDENTIALS, "PYTHONIOENCODING": encoding} if encoding else CREDENTIALS
+        result = run_cli(
+            moto_server,
+            *("--bucket", BUCKET, "--prefix", "projects", "--path", str(tmp_path), "--json"),
+            environment=environment,
+            text=False,
+        )
+
+        assert result.returncode == 1, result.stderr
+        assert b"\xff" not in result.stdout
+        assert b'"path": "bad\\udcffname.txt"' in result.stdout
+        document = json.loads(result.stdout.decode("utf-8"))  # strict UTF-8, as jq and browsers read it
+        paths = [item["path"] for item in document["differences"]]
+        assert paths == ["bad\udcffname.txt", "design/新しい.md"]
+        assert "design/新しい.md" in result.stdout.decode("utf-8")  # valid names stay readable
+
+
+def test_check_table_on_ascii_stream(moto_server, bucket, tmp_path):
+    mirror(bucket, tmp_path, FILES)
+    bucket.put_object(Bucket=BUCKET, Key="projects/design/新しい.md", Body=b"direct")
+    (tmp_path / os.fsdecode(BAD_NAME)).write_bytes(b"x")
+    os.utime(tmp_path / os.fsdecode(BAD_NAME), (OLD, OLD))
+
+    result = run_cli(
+        moto_server,
+        *("--bucket", BUCKET, "--prefix", "projects", "--path", str(tmp_path)),
+        environment={**CREDENTIALS, "PYTHONIOENCODING": "ascii"},
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "bad\\udcffname.txt" in result.stdout
+    assert "design/\\u65b0\\u3057\\u3044.md" in result.stdout
+    assert "2 difference(s) are drift" in result.stdout
+
+
+@pytest.mark.parametrize("endpoint", ["not-a-url", "", "ftp://127.0.0.1"])
+def test_check_invalid_endpoint_exits_2(moto_server, tmp_path, endpoint):
+    result = run_cli(endpoint, "--bucket", BUCKET, "--path", str(tmp_path))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"sgw-drift check: error: invalid --endpoint-url {endpoint!r}")
+    assert "http://127.0.0.1:5000" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_check_missing_credentials_explains_fix(moto_server, tmp_path):
+    no_credentials = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",  # never ask the instance metadata service
+    }
+
+    result = run_cli(moto_server, "--bucket", BUCKET, "--path", str(tmp_path), environment=no_credentials)
+
+    assert result.returncode == 2
+    assert "Unable to locate credentials" in result.stderr
+    assert "configure AWS credentials" in result.stderr
+    assert "with --endpoint-url any fake values work" in result.stderr
+
+
+def test_check_absent_folder_exits_2(moto_server, bucket, tmp_path):
+    mirror(bucket, tmp_path, FILES)
+
+    result = run_cli(
+        moto_server, "--bucket", BUCKET, "--prefix", "projects", "--path", str(tmp_path), "--folder", "/nope"
+    )
+
+    assert result.returncode == 2
+    assert "--folder '/nope' not found in s3://check-bucket/projects/ nor on the share" in result.stderr
+
+
+@pytest.mark.parametrize("folder", ["/notes.txt", "/design/spec.md"])
+def test_check_folder_that_is_file_exits_2(moto_server, bucket, tmp_path, folder):
+    mirror(bucket, tmp_path, FILES)
+
+    result = run_cli(
+        moto_server, "--bucket", BUCKET, "--prefix", "projects", "--path", str(tmp_path), "--folder", folder
+    )
+
+    assert result.returncode == 2
+    assert f"--folder {folder!r} is a file, not a folder" in result.stderr
+
+
+def test_check_folder_is_file_in_bucket_only(moto_server, bucket, tmp_path):
+    bucket.put_object(Bucket=BUCKET, Key="projects/report.csv", Body=b"a")
+
+    result = run_cli(
+        moto_server,
+        "--bucket",
+        BUCKET,
+        "--prefix",
+        "projects",
+        "--path",
+        str(tmp_path),
+        "--folder",
+        "/report.csv",
+    )
+
+    assert result.returncode == 2
+    assert "is a file, not a folder" in result.stderr
+
+
+def test_check_folder_on_one_side_only(moto_server, bucket, tmp_path):
+    bucket.put_object(Bucket=BUCKET, Key="projects/empty/", Body=b"")  # an empty folder's marker
+    (tmp_path / "only-here").mkdir()
+
+    in_bucket = run_cli(
+        moto_server, "--bucket", BUCKET, "--prefix", "projects", "--path", str(tmp_path), "--folder", "/empty"
+    )
+    on_share = run_cli(
+        moto_server,
+        "--bucket",
+        BUCKET,
+        "--prefix",
+        "projects",
+        "--path",
+        str(tmp_path),
+        "--folder",
+        "/only-here",
+    )
+
+    assert in_bucket.returncode == 0, in_bucket.stderr
+    assert on_share.returncode == 0, on_share.stderr
 
 
 def test_table_escapes_control_characters():
@@ -375,3 +516,86 @@ def test_check_failed_run_command_listing_exits_2(box):
     assert code == 2
     assert out == ""
     assert "not-a-mount-point" in err
+
+
+RUN_COMMAND_OPTIONS = (
+    "--instance-id",
+    "i-0123456789abcdef0",
+    "--mount-path",
+    "/storage",
+    "--document",
+    "doc-x",
+    "--output-bucket",
+    "listing-output",
+)
+
+
+class UnreadableOutputHost(EmulatedMountHost):
+    """A mount host whose SSM agent runs the listing but leaves no readable output in the bucket."""
+
+    blank_url: bool = False
+
+    def send_command(self, **request) -> dict:
+        response = super().send_command(**request)
+        # The agent could not upload (no s3:PutObject): the object the output URL names is absent.
+        for item in self.s3.list_objects_v2(Bucket=request["OutputS3BucketName"]).get("Contents", []):
+            self.s3.delete_object(Bucket=request["OutputS3BucketName"], Key=item["Key"])
+        return response
+
+    def get_command_invocation(self, **request) -> dict:
+        invocation = super().get_command_invocation(**request)
+        if self.blank_url:
+            invocation["StandardOutputUrl"] = ""
+        return invocation
+
+
+@pytest.mark.parametrize("blank_url", [False, True])
+def test_check_missing_listing_output_names_fix(box, blank_url):
+    host = UnreadableOutputHost(box.gateway, box.s3, listing_document="doc-x")
+    host.blank_url = blank_url
+    host.mount("i-0123456789abcdef0", box.share_arn, "/storage")
+
+    code, out, err = run_in_process(box, "--share-arn", box.share_arn, *RUN_COMMAND_OPTIONS, ssm=host)
+
+    assert code == 2
+    assert out == ""
+    assert "instance profile of i-0123456789abcdef0 allows s3:PutObject on bucket listing-output" in err
+    assert err.count("\n") == 1
+
+
+def test_check_absent_folder_through_run_command(box):
+    host = EmulatedMountHost(box.gateway, box.s3, listing_document="doc-x")
+    host.mount("i-0123456789abcdef0", box.share_arn, "/storage")
+    box.write_through(box.share_arn, "team/a.txt", b"through the share")
+
+    absent = run_in_process(
+        box, "--share-arn", box.share_arn, *RUN_COMMAND_OPTIONS, "--folder", "/nope", ssm=host
+    )
+    present = run_in_process(
+        box, "--share-arn", box.share_arn, *RUN_COMMAND_OPTIONS, "--folder", "/team", ssm=host
+    )
+
+    assert absent[0] == 2
+    assert "--folder '/nope' not found in s3://demo-bucket/ nor on the share" in absent[2]
+    assert present[0] == 0, present[2]
+
+
+def test_check_unexpected_error_exits_2(box, tmp_path, monkeypatch):
+    def broken_compare(*_, **__):
+        raise RuntimeError("comparison broke")
+
+    monkeypatch.setattr(check_module, "compare", broken_compare)
+
+    code, out, err = run_in_process(box, "--share-arn", box.share_arn, "--path", str(tmp_path))
+    debug_code, _, debug_err = run_in_process(
+        box, "--share-arn", box.share_arn, "--path", str(tmp_path), "--debug"
+    )
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith("sgw-drift check: error: unexpected RuntimeError: comparison broke.")
+    assert "rerun with --debug" in err
+    assert "Traceback" not in err
+    assert debug_code == 2
+    assert "Traceback (most recent call last)" in debug_err
+    assert "unexpected RuntimeError: comparison broke" in debug_err
