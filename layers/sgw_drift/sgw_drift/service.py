@@ -20,12 +20,12 @@ from .planner import MAX_FOLDERS_PER_CALL, RefreshPlan, plan_one_call, plan_refr
 from .scheduler import Failed, NoSlot, RefreshScheduler, Requested, Slot, Throttled
 from .shares import Share, ShareRegistry
 from .state import FolderRecord, StateStore, Status
-from .verify import Verifier
+from .verify import FolderResult, Verifier
 
 
 @dataclass
 class EventOutcome:
-    """What one S3 event led to."""
+    """Outcome of one S3 event: the action taken and the shares and folders it marked."""
 
     action: str  # "ignored", "stale", "gateway_write", "recorded", "no_share"
     shares: list[str] = field(default_factory=list)
@@ -132,88 +132,92 @@ class DriftService:
         # A Run Command lister lists every folder in one command instead of one command per folder.
         self.verifier.prefetch(share, [record.folder for record in records if not record.unverified])
         started = self.clock.now()
-        counts: Counter[str] = Counter()
-        samples: list[str] = []
-        unverified = False
+        tally = _Tally()
         for record in records:
-            if record.unverified or not self.verifier.can_verify(share):
-                unverified = True
-                counts["unverified_edit"] += record.edit_count
-                samples.extend(sorted(record.created_keys | record.deleted_keys))
-                self._unverified_pending(share, record)
-                continue
-            direct_writes = {key: record.first_seen for key in record.created_keys}
-            result = self.verifier.verify_folder(
-                share, record.folder, now=started, direct_writes=direct_writes
-            )
-            if not result.verified:
-                logger.warning(
-                    "share listing failed, folder left unverified", share_arn=share.arn, error=result.error
-                )
-                metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
-                unverified = True
-                counts["unverified_edit"] += record.edit_count
-                self._unverified_pending(share, record)
-                continue
-            if not record.counted:
-                for difference in result.differences:
-                    if difference.kind is not Kind.PENDING_UPLOAD:
-                        counts[difference.kind.value] += 1
-                        samples.append(difference.path)
-            if result.drift and result.share_empty and record.folder != ROOT:
-                shown = self.verifier.shown_ancestor(share, record.folder)
-                if shown != record.folder:
-                    # Refresh the nearest folder the share shows; this one is verified again after.
-                    self._retarget(share, record, shown)
-                    continue
-            if result.drift:
-                metrics.add_metric(name="DriftConfirmed", unit=MetricUnit.Count, value=len(result.drift))
-                next_status = Status.PENDING if record.attempts < self.max_attempts else Status.FAILED
-                self.store.update_folder(
-                    share.arn, record.folder, status=next_status, late_edits=0, counted=True
-                )
-                if next_status == Status.FAILED:
-                    self.incidents.record_failure(
-                        share,
-                        f"{folder_list_entry(record.folder)} still differs after {record.attempts} refreshes",
-                        record.first_seen,
-                    )
-            elif result.unrepresentable:
-                reasons = sorted({difference.reason or "" for difference in result.unrepresentable})
-                self.store.update_folder(
-                    share.arn,
-                    record.folder,
-                    status=Status.FAILED,
-                    last_error="unrepresentable keys: " + "; ".join(reasons),
-                )
-            elif _direct_edit_looks_pending(result.differences, record):
-                # A file written on the share within the settle window hides a direct edit of it:
-                # the folder stays dirty and is verified again on a later tick, once the window passed.
-                logger.info("direct edit of a recent share write, verifying again later", share_arn=share.arn)
-            elif not self.store.delete_folder(share.arn, record.folder, unless_edited_after=started):
-                logger.info("folder edited during verification, verifying again later", share_arn=share.arn)
-                self.store.update_folder(share.arn, record.folder, status=Status.DIRTY)
+            self._verify_record(share, record, started, tally)
+
         logger.info(
             "folders verified",
             share_arn=share.arn,
             folder_count=len(records),
-            unverified=unverified,
-            differences=dict(counts),
+            unverified=tally.unverified,
+            differences=dict(tally.counts),
         )
-        if counts:
+        if tally.counts:
             first_edit = min(record.first_seen for record in records)
-            self.incidents.record_drift(share, dict(counts), samples, first_edit, unverified=unverified)
+            self.incidents.record_drift(
+                share, dict(tally.counts), tally.samples, first_edit, unverified=tally.unverified
+            )
 
-    def _retarget(self, share: Share, record: FolderRecord, shown: str) -> None:
+    def _verify_record(self, share: Share, record: FolderRecord, started: float, tally: _Tally) -> None:
+        if record.unverified or not self.verifier.can_verify(share):
+            tally.add_unverified(record, with_samples=True)
+            self._unverified_pending(share, record)
+            return
+
+        direct_writes = {key: record.first_seen for key in record.created_keys}
+        result = self.verifier.verify_folder(share, record.folder, now=started, direct_writes=direct_writes)
+        if not result.verified:
+            logger.warning(
+                "share listing failed, folder left unverified", share_arn=share.arn, error=result.error
+            )
+            metrics.add_metric(name="UnverifiedShares", unit=MetricUnit.Count, value=1)
+            tally.add_unverified(record, with_samples=False)
+            self._unverified_pending(share, record)
+            return
+
+        if not record.counted:
+            tally.add_differences(result.differences)
+        if result.drift and result.share_empty and record.folder != ROOT:
+            ancestor_shown = self.verifier.shown_ancestor(share, record.folder)
+            if ancestor_shown != record.folder:
+                # Refresh the nearest folder the share shows; this one is verified again after.
+                self._retarget(share, record, ancestor_shown)
+                return
+        self._settle(share, record, result, started)
+
+    def _settle(self, share: Share, record: FolderRecord, result: FolderResult, started: float) -> None:
+        """Move a verified folder on: drift waits for a refresh, a clean folder is forgotten."""
+        if result.drift:
+            metrics.add_metric(name="DriftConfirmed", unit=MetricUnit.Count, value=len(result.drift))
+            next_status = Status.PENDING if record.attempts < self.max_attempts else Status.FAILED
+            self.store.update_folder(share.arn, record.folder, status=next_status, late_edits=0, counted=True)
+            if next_status == Status.FAILED:
+                self.incidents.record_failure(
+                    share,
+                    f"{folder_list_entry(record.folder)} still differs after {record.attempts} refreshes",
+                    record.first_seen,
+                )
+        elif result.unrepresentable:
+            reasons = sorted({difference.reason or "" for difference in result.unrepresentable})
+            self.store.update_folder(
+                share.arn,
+                record.folder,
+                status=Status.FAILED,
+                last_error="unrepresentable keys: " + "; ".join(reasons),
+            )
+        elif _direct_edit_looks_pending(result.differences, record):
+            # A file written on the share within the settle window hides a direct edit of it:
+            # the folder stays dirty and is verified again on a later tick, once the window passed.
+            logger.info("direct edit of a recent share write, verifying again later", share_arn=share.arn)
+        elif not self.store.delete_folder(share.arn, record.folder, unless_edited_after=started):
+            logger.info("folder edited during verification, verifying again later", share_arn=share.arn)
+            self.store.update_folder(share.arn, record.folder, status=Status.DIRTY)
+
+    def _retarget(self, share: Share, record: FolderRecord, ancestor_shown: str) -> None:
         self.store.update_folder(share.arn, record.folder, counted=True)
-        ancestor = next((item for item in self.store.folders(share.arn) if item.folder == shown), None)
+        ancestor = next(
+            (item for item in self.store.folders(share.arn) if item.folder == ancestor_shown), None
+        )
         if ancestor is None or ancestor.status == Status.DIRTY:
-            self.store.mark_dirty(share.arn, shown, relative_key=None, deleted=False, unverified=False)
-            self.store.update_folder(share.arn, shown, status=Status.PENDING, counted=True)
+            self.store.mark_dirty(
+                share.arn, ancestor_shown, relative_key=None, deleted=False, unverified=False
+            )
+            self.store.update_folder(share.arn, ancestor_shown, status=Status.PENDING, counted=True)
         logger.info(
             "folder not shown by the share yet, refreshing its nearest shown ancestor",
             share_arn=share.arn,
-            depth_gap=record.folder.count("/") - shown.count("/"),
+            depth_gap=record.folder.count("/") - ancestor_shown.count("/"),
         )
 
     def _unverified_pending(self, share: Share, record: FolderRecord) -> None:
@@ -424,3 +428,24 @@ def _direct_edit_looks_pending(differences, record: FolderRecord) -> bool:
     return any(
         difference.kind is Kind.PENDING_UPLOAD and difference.path in edited for difference in differences
     )
+
+
+@dataclass
+class _Tally:
+    """Differences found in one verification pass, for the share's incident."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)
+    unverified: bool = False
+
+    def add_unverified(self, record: FolderRecord, *, with_samples: bool) -> None:
+        self.unverified = True
+        self.counts["unverified_edit"] += record.edit_count
+        if with_samples:
+            self.samples.extend(sorted(record.created_keys | record.deleted_keys))
+
+    def add_differences(self, differences: list) -> None:
+        for difference in differences:
+            if difference.kind is not Kind.PENDING_UPLOAD:
+                self.counts[difference.kind.value] += 1
+                self.samples.append(difference.path)

@@ -1,4 +1,4 @@
-"""Verification: compare what the bucket holds with what the share shows, folder by folder."""
+"""Verification: compare the objects in the bucket with what the share shows, folder by folder."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Verifier:
         return can_list is None or bool(can_list(share.arn))
 
     def prefetch(self, share: Share, folders: Iterable[str]) -> None:
-        """Let a lister that supports it list many folders at once before `verify_folder` asks for each."""
+        """Let a lister that supports it list many folders at once, before `verify_folder` reads each."""
         prefetch = getattr(self.share_lister, "prefetch", None)
         if prefetch is not None and self.can_verify(share):
             prefetch(share.arn, list(folders))
@@ -87,13 +87,13 @@ class Verifier:
             parent = parent_folder(current.lstrip("/"))
             name = current.rsplit("/", 1)[-1] + "/"
             try:
-                shown = any(
+                is_shown = any(
                     entry.is_dir and entry.path.endswith("/" + name) or entry.path == name
                     for entry in self.share_lister.list_folder(share.arn, parent)
                 )
             except ListingError:
                 return current
-            if shown:
+            if is_shown:
                 return current
             current = parent
         return ROOT
