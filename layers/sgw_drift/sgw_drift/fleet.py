@@ -416,37 +416,3 @@ def _role_name(arn: str) -> str:
     if resource.startswith("role/"):
         return resource.rsplit("/", 1)[-1]
     return ""
-
-
-def handle_fleet_manager(event: dict, context: Any, runtime=None) -> dict:
-    """Handle one CloudTrail `SendCommand` event of a Fleet Manager document, once per event id."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from pydantic import ValidationError
-
-    from .handlers import IDEMPOTENCY_SECONDS, MalformedEvent
-    from .runtime import get_runtime
-
-    runtime = runtime or get_runtime()
-    try:
-        parsed = SendCommandEvent.model_validate(event)
-    except ValidationError as error:
-        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        logger.error("malformed Fleet Manager event", error=str(error)[:500])
-        raise MalformedEvent(f"invalid CloudTrail SendCommand event: {error}") from error
-
-    config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_SECONDS)
-    config.register_lambda_context(context)
-
-    @idempotent_function(
-        data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config
-    )
-    def handle_once(event: dict) -> dict:
-        outcome = runtime.fleet.handle(parsed)
-        return {
-            "action": outcome.action,
-            "audits": len(outcome.audits),
-            "checked": [folder for _, folder in outcome.checked],
-            "refreshed": [folder for _, folder in outcome.refreshed],
-        }
-
-    return handle_once(event=event)

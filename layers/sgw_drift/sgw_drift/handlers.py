@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ValidationError
 
 from .events import RefreshCompleteEvent, S3ObjectEvent
+from .fleet import SendCommandEvent
 from .observability import logger, metrics
 from .runtime import Runtime, get_runtime
 
@@ -113,15 +114,20 @@ def _reason(error: Exception) -> str:
     return f"invalid JSON body: {error}; expected an S3 EventBridge event"
 
 
-def handle_refresh_completed(event: dict, context: Any, runtime: Runtime | None = None) -> dict:
-    """Handle a `Storage Gateway Refresh Cache Event`, once per event id."""
-    runtime = runtime or get_runtime()
+def _once_per_event(
+    event: dict, context: Any, runtime: Runtime, *, model: type[BaseModel], name: str, action
+):
+    """Parse an EventBridge event into `model`, then run `action(parsed)` once per event id.
+
+    A malformed event raises MalformedEvent after a metric and a log line, so Lambda's retries and
+    the OnFailure destination keep it.
+    """
     try:
-        parsed = parse(event=event, model=RefreshCompleteEvent)
-    except Exception as error:
+        parsed = parse(event=event, model=model)
+    except (ValidationError, ValueError, TypeError) as error:
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
-        logger.error("malformed refresh-complete event", error=str(error)[:500])
-        raise MalformedEvent(f"invalid refresh-complete event: {error}") from error
+        logger.error("malformed event", event_name=name, error=str(error)[:500])
+        raise MalformedEvent(f"invalid {name} event: {error}") from error
 
     config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_SECONDS)
     config.register_lambda_context(context)
@@ -129,11 +135,23 @@ def handle_refresh_completed(event: dict, context: Any, runtime: Runtime | None 
     @idempotent_function(
         data_keyword_argument="event", persistence_store=runtime.idempotency_store, config=config
     )
-    def complete_once(event: dict) -> dict:
+    def run_once(event: dict) -> dict:
+        return action(parsed)
+
+    return run_once(event=event)
+
+
+def handle_refresh_completed(event: dict, context: Any, runtime: Runtime | None = None) -> dict:
+    """Handle a `Storage Gateway Refresh Cache Event`, once per event id."""
+    runtime = runtime or get_runtime()
+
+    def complete(parsed: RefreshCompleteEvent) -> dict:
         runtime.service.refresh_completed(parsed)
         return {"share_arn": parsed.share_arn, "notification_id": parsed.detail.notification_id}
 
-    return complete_once(event=event)
+    return _once_per_event(
+        event, context, runtime, model=RefreshCompleteEvent, name="refresh-complete", action=complete
+    )
 
 
 class ReconcileRequest(BaseModel):
@@ -160,7 +178,18 @@ def handle_reconcile(event: dict, context: Any, runtime: Runtime | None = None) 
 
 
 def handle_fleet_manager(event: dict, context: Any, runtime: Runtime | None = None) -> dict:
-    """Handle a CloudTrail `SendCommand` event of a Fleet Manager document (see `sgw_drift.fleet`)."""
-    from .fleet import handle_fleet_manager as handle
+    """Handle one CloudTrail `SendCommand` event of a Fleet Manager document, once per event id."""
+    runtime = runtime or get_runtime()
 
-    return handle(event, context, runtime)
+    def audit(parsed: SendCommandEvent) -> dict:
+        outcome = runtime.fleet.handle(parsed)
+        return {
+            "action": outcome.action,
+            "audits": len(outcome.audits),
+            "checked": [folder for _, folder in outcome.checked],
+            "refreshed": [folder for _, folder in outcome.refreshed],
+        }
+
+    return _once_per_event(
+        event, context, runtime, model=SendCommandEvent, name="CloudTrail SendCommand", action=audit
+    )
