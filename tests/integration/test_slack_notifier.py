@@ -36,6 +36,7 @@ from sgw_drift.alerts.publisher import protocol_messages
 from sgw_drift.alerts.webhook_receiver import WEBHOOK_PATH, Response, WebhookReceiver
 from sgw_drift.observability import logger
 from sgw_drift.sandbox import Sandbox
+from sgw_drift.sandbox.environment import create_state_table
 from sgw_drift.sandbox.handlers import LambdaContext
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,18 +135,7 @@ class Harness:
         self.handler = load_app()
 
     def _create_table(self) -> None:
-        self.session.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(self.session.client("dynamodb"), TABLE)
 
     def invoke(self, event: dict) -> dict:
         with use_notifier(self.notifier):

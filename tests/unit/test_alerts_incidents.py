@@ -8,6 +8,7 @@ from moto import mock_aws
 
 from sgw_drift.clock import VirtualClock
 from sgw_drift.incidents import IncidentConflict, Incidents
+from sgw_drift.sandbox.environment import create_state_table
 from sgw_drift.shares import Share
 from sgw_drift.state import StateStore
 
@@ -39,18 +40,8 @@ class RecordingPublisher:
 def store():
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="ap-northeast-1")
-        table = dynamodb.create_table(
-            TableName="state",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb.meta.client, "state")
+        table = dynamodb.Table("state")
         yield StateStore(table, VirtualClock())
 
 

@@ -9,6 +9,7 @@ from moto import mock_aws
 from sgw_drift.clock import VirtualClock
 from sgw_drift.gateway import RefreshFailed, RefreshThrottled
 from sgw_drift.planner import RefreshPlan
+from sgw_drift.sandbox.environment import create_state_table
 from sgw_drift.scheduler import Failed, NoSlot, RefreshScheduler, Requested, Throttled
 from sgw_drift.state import StateStore
 
@@ -35,18 +36,8 @@ class FakeGateway:
 def parts():
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="ap-northeast-1")
-        table = dynamodb.create_table(
-            TableName="state",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(dynamodb.meta.client, "state")
+        table = dynamodb.Table("state")
         clock = VirtualClock()
         gateway = FakeGateway()
         scheduler = RefreshScheduler(StateStore(table, clock), gateway, clock, slot_timeout=600)

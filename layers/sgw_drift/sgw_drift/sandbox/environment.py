@@ -29,6 +29,22 @@ TABLE = "sgw-drift-state"
 PARAMETER = "/sgw-drift/shares"
 
 
+def create_state_table(dynamodb_client, name: str) -> None:
+    """Create the state table with the key schema of StateTable in template.yaml (`pk`, `sk`)."""
+    dynamodb_client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 class Sandbox:
     """Everything sgw-drift talks to, local and in memory. Use as a context manager."""
 
@@ -88,19 +104,7 @@ class Sandbox:
         self._stack.close()
 
     def _create_resources(self) -> None:
-        dynamodb = self.session.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_state_table(self.session.client("dynamodb"), TABLE)
         self.topic_arn = self.sns.create_topic(Name="sgw-drift-alerts")["TopicArn"]
         self.alert_queue_url = self.sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
         alert_queue_arn = self.sqs.get_queue_attributes(
