@@ -15,6 +15,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from sgw_drift import check as check_module
+from sgw_drift.check import core as check_core
 from sgw_drift.cli import build_parser
 from sgw_drift.sandbox import Sandbox
 from sgw_drift.sandbox.mounthost import EmulatedMountHost
@@ -584,7 +585,7 @@ def test_check_unexpected_error_exits_2(box, tmp_path, monkeypatch):
     def broken_compare(*_, **__):
         raise RuntimeError("comparison broke")
 
-    monkeypatch.setattr(check_module, "compare", broken_compare)
+    monkeypatch.setattr(check_core, "compare", broken_compare)
 
     code, out, err = run_in_process(box, "--share-arn", box.share_arn, "--path", str(tmp_path))
     debug_code, _, debug_err = run_in_process(

@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from sgw_drift import check as check_module
+from sgw_drift.check import core as check_core
 from sgw_drift.cli import build_parser
 from sgw_drift.listing import ListingError
 
@@ -17,7 +18,7 @@ RUN_COMMAND = ("--document", "doc", "--output-bucket", "out-bucket")
 
 
 class NoClients:
-    """Stands in for check.Clients: these options must be rejected before any AWS client exists."""
+    """Stands in for check.core.Clients: these options must be rejected before any AWS client exists."""
 
     def __init__(self, *_, **__) -> None:
         raise AssertionError("the options passed validation and reached the AWS clients")
@@ -25,7 +26,7 @@ class NoClients:
 
 @pytest.fixture(autouse=True)
 def no_aws_clients(monkeypatch):
-    monkeypatch.setattr(check_module, "Clients", NoClients)
+    monkeypatch.setattr(check_core, "Clients", NoClients)
 
 
 def run_check(*arguments: str) -> tuple[int, str, str]:
