@@ -82,6 +82,37 @@ def test_cold_start_smoke():
     assert set(report["targets"]) == {f"{name}_at_most_1_25x" for name in results if name != "baseline"}
 
 
+def test_check_peers_smoke():
+    report = run_bench("check_peers.py")
+
+    drift = report["drift"]
+    results = report["results"]
+    check = results["sgw_drift_check"]
+    assert check["matches_injected_drift"] is True, check
+    assert check["found"] == {kind: drift[kind] for kind in check["found"]}
+    assert set(check["found"]) == {"only_in_bucket", "only_in_directory", "size_differs"}
+    # A whole folder is missing locally, so only_in_bucket outnumbers the other kinds.
+    assert drift["only_in_bucket"] > drift["size_differs"] >= 1
+    # Check also lists that folder and the empty folder that only the directory has.
+    assert check["folders_reported"] == 2
+    for name in ("rclone_check", "rclone_check_fast_list", "aws_s3_sync_dryrun"):
+        result = results[name]
+        if "skipped" in result:
+            assert "rclone is not installed" in result["skipped"] or "aws-cli" in result["skipped"], result
+            continue
+        assert result["matches_injected_drift"] is True, (name, result)
+        assert result["same_as_check"] is True, name
+        assert result["median_seconds"] > 0, name
+    assert results["boto3_listing"]["median_seconds"] > 0
+    timed = {name for name, result in results.items() if "median_seconds" in result}
+    expected_targets = set()
+    if timed & {"rclone_check", "rclone_check_fast_list"}:
+        expected_targets.add("at_most_1_0x_rclone")
+    if "aws_s3_sync_dryrun" in timed:
+        expected_targets.add("at_most_0_5x_aws_cli")
+    assert set(report["targets"]) == expected_targets
+
+
 def test_chaos_smoke():
     report = run_bench("chaos.py")
 
@@ -119,7 +150,9 @@ def test_chaos_failing_slack_dead_letters_all():
     assert check["dlq_error_types"] == {"SlackDeliveryError": figures["slack_deliveries"]}
 
 
-@pytest.mark.parametrize("script", ["refresh_economy.py", "compare_engine.py", "cold_start.py", "chaos.py"])
+@pytest.mark.parametrize(
+    "script", ["refresh_economy.py", "compare_engine.py", "check_peers.py", "cold_start.py", "chaos.py"]
+)
 def test_bench_documents_its_options(script):
     completed = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), "--help"],
