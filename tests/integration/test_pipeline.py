@@ -71,7 +71,7 @@ def test_write_through_share_requests_no_refresh(box):
     assert box.drift(box.share_arn) == []
 
 
-def test_direct_delete_of_share_file_refreshes_and_hides_it(box):
+def test_direct_delete_hides_share_file(box):
     seed(box, "contracts/a.pdf", "contracts/b.pdf")
     assert "contracts/a.pdf" in paths(box, box.share_arn)
 
@@ -140,7 +140,7 @@ def in_flight_at(calls, moment: float, duration: float) -> int:
     return sum(1 for call in calls if call.time <= moment < call.time + duration)
 
 
-def test_burst_of_300_edits_in_120_folders_respects_gateway_limits(box):
+def test_edit_burst_respects_gateway_limits(box):
     folders = [f"dept{index % 6}/project{index:03d}" for index in range(120)]
     seed(box, *(f"{folder}/seed.txt" for folder in folders))
     seeded_calls = len(box.gateway.calls)
@@ -224,7 +224,7 @@ def test_lost_completion_expires_slot_and_retries(box, caplog):
     assert [alert["event"] for alert in box.alerts()] == ["opened", "resolved"]
 
 
-def test_key_under_two_shares_on_two_gateways_refreshes_both():
+def test_key_on_two_shares_refreshes_both():
     with Sandbox() as box:
         box.create_bucket(BUCKET)
         whole = box.add_share(box.add_gateway(), BUCKET)
@@ -265,7 +265,7 @@ def test_malformed_record_goes_to_dlq_and_others_succeed(box, caplog):
     assert "docs/b.txt" in paths(box, box.share_arn)
 
 
-def test_recent_share_file_not_yet_in_s3_is_not_drift(box):
+def test_unuploaded_share_file_is_not_drift(box):
     seed(box, "drafts/a.txt")
     # The gateway shows the file at once and uploads it later: S3 has nothing yet.
     box.gateway.share_view(box.share_arn).put_file("drafts/unsaved.docx", 10, box.clock.now(), None)

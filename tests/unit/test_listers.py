@@ -55,7 +55,8 @@ def test_bucket_tree_is_sorted_with_directories(bucket):
 
     paths = [entry.path for entry in entries]
     assert paths == sorted(paths, key=lambda path: path.encode())
-    assert "a/" in paths and "a/b/" in paths and "z/" in paths and "z/y/" in paths
+    for directory in ("a/", "a/b/", "z/", "z/y/"):
+        assert directory in paths
     assert paths.count("a/") == 1
     assert "outside.txt" not in paths
 
@@ -99,10 +100,10 @@ def test_local_lister_reports_unreadable_directory(tmp_path, monkeypatch):
     (tmp_path / "locked").mkdir()
     local = LocalDirectoryLister({"arn:share": str(tmp_path)})
 
-    def refuse(path):
+    def deny(path):
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(os, "scandir", refuse)
+    monkeypatch.setattr(os, "scandir", deny)
     with pytest.raises(ListingError, match="cannot list .*Permission denied"):
         list(local.list_folder("arn:share", "/locked"))
 

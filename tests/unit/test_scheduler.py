@@ -19,7 +19,7 @@ PLAN = RefreshPlan(("/a",), recursive=False)
 
 
 class FakeGateway:
-    """Stands in for GatewayAdapter: returns ids, or raises what it is told to."""
+    """Fake GatewayAdapter that returns notification ids, or raises the queued errors."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, RefreshPlan]] = []
@@ -93,7 +93,7 @@ def test_completion_frees_its_slot_by_notification_id(parts):
     assert [slot.notification_id for slot in scheduler.in_flight(GATEWAY)] == [first.slot.notification_id]
 
 
-def test_completion_without_id_frees_the_oldest_slot_of_the_share(parts):
+def test_completion_without_id_frees_oldest_slot(parts):
     scheduler, _, clock = parts
     scheduler.request(GATEWAY, SHARE, PLAN)
     clock.advance(60)

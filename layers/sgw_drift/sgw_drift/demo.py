@@ -1,6 +1,6 @@
 """`sgw-drift demo`: the main job end to end on this machine, with no AWS account.
 
-moto stands in for S3, SQS, DynamoDB, SNS and SSM, and the file gateway emulator for Storage
+moto replaces S3, SQS, DynamoDB, SNS and SSM, and the file gateway emulator replaces Storage
 Gateway. The real Lambda handlers process S3 and refresh-complete events in the shapes AWS sends,
 on a virtual clock, so ten minutes of gateway time take a few seconds.
 """
@@ -21,7 +21,7 @@ MOUNT_INSTANCE = "i-052fcf7f6fa590e08"
 MOUNT_PATH = "/storage"
 WINDOW_SECONDS = 20  # the SQS batching window the demo imitates
 
-# What the demo reads from the pipeline's structured logs, and how it words each line.
+# Timeline labels, keyed by the pipeline log messages the demo reads.
 TIMELINE_MESSAGES = {
     "edit recorded": "detected",
     "write through the share seen, nothing to refresh": "share write",
