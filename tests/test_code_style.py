@@ -1,4 +1,4 @@
-"""ruff (lint and format) over the project's code, so CI holds every change to the same style."""
+"""ruff lint and format checks over the project's code, so CI applies one style to every change."""
 
 from __future__ import annotations
 

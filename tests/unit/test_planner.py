@@ -124,7 +124,7 @@ def test_one_call_covers_touched_subtrees():
     assert rescanned <= 1.1 * sum(direct(folder) for folder in PROJECT_FOLDERS)
 
 
-def test_one_call_refused_when_it_would_rescan_untouched_data():
+def test_one_call_rejected_for_untouched_data():
     direct, subtree = tree_costs(project_tree(extra_per_project=1_000))
     assert plan_one_call(PROJECT_FOLDERS, direct_objects=direct, subtree_objects=subtree) is None
 

@@ -1,4 +1,4 @@
-"""Listing what the bucket holds under a share, in the form the comparison expects."""
+"""Bucket listings of a share's prefix, in the sorted form the comparison expects."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from .paths import unrepresentable_reason
 
 
 class Kind(StrEnum):
-    """What a difference between the bucket and the share is."""
+    """Kind of difference between the bucket and the share."""
 
     MISSING_ON_SHARE = "missing_on_share"  # in the bucket, not shown by the share
     ONLY_ON_SHARE = "only_on_share"  # shown by the share, gone from the bucket

@@ -235,9 +235,11 @@ class FleetWatch:
     ) -> None:
         located = _locate(shares, paths or [])
         touched_shares = list(dict.fromkeys(share.arn for share, _ in located))
-        share_arn = (
-            touched_shares[0] if len(touched_shares) == 1 else (shares[0].arn if len(shares) == 1 else None)
-        )
+        share_arn = None
+        if len(touched_shares) == 1:
+            share_arn = touched_shares[0]
+        elif len(shares) == 1:
+            share_arn = shares[0].arn
         identity = event.detail.user_identity
         audit: dict[str, Any] = {
             "operation": event.document_name.removeprefix(DOCUMENT_PREFIX),

@@ -58,7 +58,7 @@ def plan_refresh(
             counts.update(ancestors(folder))
         candidates = [ancestor for ancestor, count in counts.items() if count >= 2 or ancestor in exact]
         if not candidates:
-            break  # cannot happen while two entries remain: the root is an ancestor of both
+            break  # unreachable while two entries remain, because the root is an ancestor of both
         deepest = max(depth(ancestor) for ancestor in candidates)
         # Ancestors at one depth cover disjoint subtrees, so they collapse independently.
         for ancestor in sorted(
